@@ -1,0 +1,3 @@
+from ekkyo.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""Accounts, roles and student sign-in codes.
+
+A staff account's rights are its memberships: role + scope (consortium,
+municipality, school, host or partner organisation), as DESIGN.md lists.
+Students sign in without an email address, with a one-time code their
+school coordinator issues (printed or shown as a QR for shared tablets).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ekkyo.registry.models import Consortium, Municipality, School
+from ekkyo.tenancy.principal import Role
+
+
+class User(AbstractUser):
+    """Sign-in identity. Staff and guardians sign in by email; students by code."""
+
+    email = models.EmailField(_("email address"), blank=True)
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="ja"
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="user_email_unique_ci"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email or self.username
+
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role if r not in (Role.STUDENT, Role.GUARDIAN)]
+
+
+class Membership(models.Model):
+    """One role of a staff account within one scope.
+
+    consortium_admin → consortium; municipality_staff → municipality;
+    school_staff → school; host and partner → their organisation (the
+    programmes and partners apps add those links).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=30, choices=ROLE_CHOICES)
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organisation = models.CharField(
+        _("organisation"), max_length=120, blank=True, help_text=_("Hosts and partners.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role membership")
+        verbose_name_plural = _("role memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="municipality_staff") | Q(municipality__isnull=False),
+                name="municipality_staff_has_municipality",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="school_staff") | Q(school__isnull=False),
+                name="school_staff_has_school",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.school or self.municipality or self.organisation or self.consortium
+        return f"{Role(self.role).label} — {scope}"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class StudentSignInCode(models.Model):
+    """A one-time sign-in code for a student, issued by their school.
+
+    Only a hash of the code is stored. The QR token is a separate long random
+    secret so that a scanned QR signs in directly on a shared tablet.
+    """
+
+    student = models.ForeignKey(
+        "people.Student", on_delete=models.CASCADE, related_name="sign_in_codes"
+    )
+    login_id = models.CharField(_("login ID"), max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    qr_token_hash = models.CharField(max_length=128, unique=True)
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("student sign-in code")
+        verbose_name_plural = _("student sign-in codes")
+
+    def __str__(self) -> str:
+        return f"{self.login_id} ({self.issued_at:%Y-%m-%d})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class SignInLock(models.Model):
+    """Failed-attempt counter per student login ID (lock-out after repeated failures)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,92 @@
+"""Reads about accounts that cross a permission boundary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from ekkyo.tenancy.principal import Principal, Role
+
+from .models import Membership
+
+
+def principal_for_user(user: Any) -> Principal:
+    """Build the principal for a signed-in user from their memberships and links.
+
+    Cached on the user object for the request (the middleware and audit both ask).
+    """
+    cached = getattr(user, "_ekkyo_principal", None)
+    if cached is not None:
+        return cached
+    admin: set[int] = set()
+    municipalities: set[int] = set()
+    schools: set[int] = set()
+    roles: set[Role] = set()
+    for m in Membership.objects.filter(user_id=user.pk).only(
+        "role", "consortium_id", "municipality_id", "school_id"
+    ):
+        role = Role(m.role)
+        roles.add(role)
+        if role is Role.CONSORTIUM_ADMIN:
+            admin.add(m.consortium_id)
+        elif role is Role.MUNICIPALITY_STAFF and m.municipality_id:
+            municipalities.add(m.municipality_id)
+        elif role is Role.SCHOOL_STAFF and m.school_id:
+            schools.add(m.school_id)
+    from ekkyo.people.models import Guardian, GuardianLink, Student
+
+    student_id = Student._plain.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if student_id:
+        roles.add(Role.STUDENT)
+    guardian_id = Guardian._plain.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    children: frozenset[int] = frozenset()
+    if guardian_id:
+        roles.add(Role.GUARDIAN)
+        children = frozenset(
+            GuardianLink.objects.filter(guardian_id=guardian_id).values_list(
+                "student_id", flat=True
+            )
+        )
+    principal = Principal(
+        user_id=user.pk,
+        admin_consortium_ids=frozenset(admin),
+        municipality_ids=frozenset(municipalities),
+        school_ids=frozenset(schools),
+        student_id=student_id,
+        guardian_id=guardian_id,
+        child_student_ids=children,
+        roles=frozenset(roles),
+    )
+    user._ekkyo_principal = principal
+    return principal
+
+
+def consortium_ids_of_user(user: Any) -> set[int]:
+    ids = set(Membership.objects.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    from ekkyo.people.models import Guardian, Student
+
+    ids.update(Student._plain.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    ids.update(Guardian._plain.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    return ids
+
+
+def needs_second_factor(user: Any) -> bool:
+    """Staff whose role reaches class II/I personal data must use TOTP."""
+    return principal_for_user(user).is_staff_with_personal_data
+
+
+def users_visible_to(principal: Principal) -> Q:
+    """Accounts the principal may see: the secretariat sees accounts tied to its
+    consortia (staff memberships, students, guardians); everyone sees their own."""
+    from ekkyo.people.models import Guardian, Student
+
+    if principal.system:
+        return Q()
+    q = Q(pk=principal.user_id) if principal.user_id else Q(pk__in=[])
+    if principal.admin_consortium_ids:
+        ids = principal.admin_consortium_ids
+        q |= Q(pk__in=Membership.objects.filter(consortium_id__in=ids).values("user_id"))
+        q |= Q(pk__in=Student._plain.filter(consortium_id__in=ids).values("user_id"))
+        q |= Q(pk__in=Guardian._plain.filter(consortium_id__in=ids).values("user_id"))
+    return q

@@ -1,0 +1,315 @@
+"""Persisting the synthetic demo consortium (``ekkyo seed-demo``).
+
+The data comes from ``ekkyo.core.synthetic`` (deterministic, fictional). This
+module only writes it, in bulk, inside one transaction, under an explicit
+system scope. Demo staff share one password and get deterministic TOTP
+secrets so ``ekkyo demo-accounts`` can print what their second factor needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from ekkyo.accounts.models import Membership, User
+from ekkyo.core import synthetic
+from ekkyo.crypto import encrypt_text
+from ekkyo.people.models import Guardian, GuardianLink, Student
+from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
+from ekkyo.tenancy.principal import system_scope
+
+DEMO_SLUG = "ekkyo-net"
+DEMO_PASSWORD = "ekkyo-demo-2025"  # noqa: S105 — printed by demo-accounts; synthetic data only
+BATCH = 2000
+
+
+def demo_totp_secret(email: str) -> str:
+    """Deterministic TOTP secret for a demo account (never used for real accounts)."""
+    digest = hashlib.sha256(f"ekkyo-demo-totp:{email}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode("ascii")
+
+
+@dataclass
+class SeedSummary:
+    municipalities: int
+    members: int
+    prefectures: int
+    schools: int
+    students: int
+    guardians: int
+    staff: int
+
+
+def _chunks(items: list[Any], size: int = BATCH) -> Any:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def demo_reset() -> None:
+    """Remove the demo consortium and everything seeded with it."""
+    with system_scope(reason="seed-demo --reset"), transaction.atomic():
+        consortium = Consortium.objects.filter(slug=DEMO_SLUG).first()
+        if consortium is None:
+            return
+        user_ids = list(
+            Membership.objects.filter(consortium=consortium).values_list("user_id", flat=True)
+        )
+        user_ids += list(
+            Guardian._plain.filter(consortium=consortium, user__isnull=False).values_list(
+                "user_id", flat=True
+            )
+        )
+        GuardianLink.objects.filter(student__consortium=consortium).delete()
+        Guardian._plain.filter(consortium=consortium).delete()
+        user_ids += list(
+            Student._plain.filter(consortium=consortium, user__isnull=False).values_list(
+                "user_id", flat=True
+            )
+        )
+        Student._plain.filter(consortium=consortium).delete()
+        Membership.objects.filter(consortium=consortium).delete()
+        User.objects.filter(pk__in=user_ids).delete()
+        Member.objects.filter(consortium=consortium).delete()
+        consortium.delete()
+        School.objects.filter(is_sample=True, students__isnull=True).delete()
+        Municipality.objects.filter(is_sample=True, schools__isnull=True).delete()
+
+
+def demo_seed(
+    *,
+    students: int = 10_000,
+    schools: int = 100,
+    municipalities: int = 44,
+    prefectures: int = 18,
+    seed: int = 2025,
+    reference_date: date,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> SeedSummary:
+    data = synthetic.generate(
+        seed=seed,
+        municipalities=municipalities,
+        prefectures=prefectures,
+        schools=schools,
+        students=students,
+        reference_date=reference_date,
+    )
+    progress(f"generated {len(data.students)} students")
+    with system_scope(reason="seed-demo"), transaction.atomic():
+        prefs = {p.code: p for p in Prefecture.objects.all()}
+        existing = {
+            m.code: m
+            for m in Municipality.objects.filter(
+                code__in=[m.code for m in data.municipalities] + data.non_member_municipality_codes
+            )
+        }
+        new_munis = [
+            Municipality(
+                code=m.code,
+                prefecture=prefs[m.prefecture_code],
+                name=m.name,
+                name_kana=m.name_kana,
+                name_en=m.name_en,
+                is_sample=m.is_sample,
+            )
+            for m in data.municipalities
+            if m.code not in existing
+        ]
+        new_munis += [
+            Municipality(
+                code=code,
+                prefecture=prefs[code[:2]],
+                name=f"サンプル市{code[2:5]}",
+                name_en=f"Sample City {code[2:5]}",
+                is_sample=True,
+            )
+            for code in data.non_member_municipality_codes
+            if code not in existing
+        ]
+        Municipality.objects.bulk_create(new_munis)
+        munis = {
+            m.code: m
+            for m in Municipality.objects.filter(
+                code__in=[m.code for m in data.municipalities] + data.non_member_municipality_codes
+            )
+        }
+        lead = munis[data.lead.code]
+        consortium = Consortium.objects.create(
+            slug=DEMO_SLUG, name=data.name, name_en="Ekkyo-net (demo)", lead=lead
+        )
+        # Members join and leave: the last two joined in the current FY.
+        fy = data.fiscal_year
+        members = []
+        for i, m in enumerate(data.municipalities):
+            first = fy - 1 if i < len(data.municipalities) - 2 else fy
+            members.append(
+                Member(consortium=consortium, municipality=munis[m.code], first_fy=first)
+            )
+        Member.objects.bulk_create(members)
+        School.objects.bulk_create(
+            [
+                School(
+                    code=s.code,
+                    kind=s.kind,
+                    name=s.name,
+                    name_en=s.name_en,
+                    municipality=munis[s.municipality_code],
+                    is_sample=s.is_sample,
+                )
+                for s in data.schools
+            ],
+            ignore_conflicts=True,
+        )
+        school_ids = dict(
+            School.objects.filter(code__in=[s.code for s in data.schools]).values_list("code", "pk")
+        )
+        progress("reference data written")
+        muni_ids = {code: m.pk for code, m in munis.items()}
+        rows = [
+            Student(
+                consortium=consortium,
+                school_id=school_ids[s.school_code],
+                student_number=s.student_number,
+                family_name=s.family_name,
+                given_name=s.given_name,
+                family_name_kana=s.family_name_kana,
+                given_name_kana=s.given_name_kana,
+                romanized_name=s.romanized_name,
+                gender=s.gender,
+                grade=s.grade,
+                birth_date=s.birth_date,
+                home_municipality_id=muni_ids.get(s.home_municipality_code)
+                if s.home_municipality_code
+                else None,
+                home_country=s.home_country,
+                preferred_language=s.preferred_language,
+            )
+            for s in data.students
+        ]
+        for n, chunk in enumerate(_chunks(rows), start=1):
+            Student._plain.bulk_create(chunk)
+            if n % 10 == 0:
+                progress(f"students: {min(n * BATCH, len(rows))}/{len(rows)}")
+        del rows
+        student_ids = list(
+            Student._plain.filter(consortium=consortium).order_by("pk").values_list("pk", flat=True)
+        )
+        guardians = [
+            Guardian(
+                consortium=consortium,
+                family_name=g.family_name,
+                given_name=g.given_name,
+                family_name_kana=g.family_name_kana,
+                given_name_kana=g.given_name_kana,
+                email=g.email,
+            )
+            for g in data.guardians
+        ]
+        for chunk in _chunks(guardians):
+            Guardian._plain.bulk_create(chunk)
+        guardian_ids = list(
+            Guardian._plain.filter(consortium=consortium)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        links = [
+            GuardianLink(
+                guardian_id=gid,
+                student_id=student_ids[g.student_index],
+                relationship=g.relationship,
+            )
+            for gid, g in zip(guardian_ids, data.guardians, strict=True)
+        ]
+        for chunk in _chunks(links):
+            GuardianLink.objects.bulk_create(chunk)
+        progress(f"guardians: {len(guardians)}")
+        _seed_staff(consortium=consortium, staff=data.staff, munis=munis, school_ids=school_ids)
+        _seed_guardian_account(consortium=consortium)
+    return SeedSummary(
+        municipalities=len(data.municipalities),
+        members=len(members),
+        prefectures=len(data.prefectures),
+        schools=len(data.schools),
+        students=len(student_ids),
+        guardians=len(guardian_ids),
+        staff=len(data.staff),
+    )
+
+
+def _seed_staff(
+    *,
+    consortium: Consortium,
+    staff: list[synthetic.SynthStaff],
+    munis: dict[str, Municipality],
+    school_ids: dict[str, int],
+) -> None:
+    password = make_password(DEMO_PASSWORD)  # hashed once: PBKDF2 per user would take minutes
+    users = [
+        User(
+            username=f"demo-{i}",
+            email=s.email,
+            display_name=f"{s.family_name} {s.given_name}",
+            password=password,
+            is_staff=s.role == "consortium_admin",
+            is_superuser=s.role == "consortium_admin",
+        )
+        for i, s in enumerate(staff)
+    ]
+    User.objects.bulk_create(users)
+    by_email = {u.email: u for u in User.objects.filter(email__in=[s.email for s in staff])}
+    memberships = []
+    authenticators = []
+    for s in staff:
+        user = by_email[s.email]
+        memberships.append(
+            Membership(
+                user=user,
+                role=s.role,
+                consortium=consortium,
+                municipality=munis[s.scope_code]
+                if s.role in {"municipality_staff", "host"}
+                else None,
+                school_id=school_ids[s.scope_code] if s.role == "school_staff" else None,
+                organisation=(
+                    f"{munis[s.scope_code].name} ホストファミリー会"
+                    if s.role == "host"
+                    else ("サンプル株式会社" if s.role == "partner" else "")
+                ),
+            )
+        )
+        if s.role != "partner":
+            authenticators.append(
+                Authenticator(
+                    user=user,
+                    type=Authenticator.Type.TOTP,
+                    data={"secret": encrypt_text(demo_totp_secret(s.email))},
+                )
+            )
+    Membership.objects.bulk_create(memberships)
+    Authenticator.objects.bulk_create(authenticators)
+
+
+DEMO_GUARDIAN_EMAIL = "guardian.demo@example.jp"
+
+
+def _seed_guardian_account(*, consortium: Consortium) -> None:
+    """One guardian with an account, linked to the first student, for the demo."""
+    guardian = Guardian._plain.filter(consortium=consortium).order_by("pk").first()
+    if guardian is None:
+        return
+    user = User.objects.create(
+        username="demo-guardian",
+        email=DEMO_GUARDIAN_EMAIL,
+        display_name=f"{guardian.family_name} {guardian.given_name}",
+        password=make_password(DEMO_PASSWORD),
+    )
+    guardian.user = user
+    guardian.email = DEMO_GUARDIAN_EMAIL
+    guardian.save(update_fields=["user", "email"])

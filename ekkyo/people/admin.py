@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from .models import Guardian, GuardianLink, Student
+
+
+class GuardianLinkInline(admin.TabularInline):
+    model = GuardianLink
+    extra = 0
+    autocomplete_fields = ["guardian"]
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = [
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "school",
+        "grade",
+        "home_municipality",
+    ]
+    list_filter = ["grade", "preferred_language", "home_country"]
+    search_fields = [
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "student_number",
+    ]
+    raw_id_fields = ["school", "home_municipality", "user"]
+    readonly_fields = ["pseudonym", "created_at", "updated_at"]
+    inlines = [GuardianLinkInline]
+
+
+@admin.register(Guardian)
+class GuardianAdmin(admin.ModelAdmin):
+    list_display = ["family_name", "given_name", "email"]
+    search_fields = ["family_name", "given_name", "email"]
+    raw_id_fields = ["user"]

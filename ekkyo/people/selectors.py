@@ -1,0 +1,28 @@
+"""Reads of students and guardians (always through the scoped managers)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Student
+
+
+def student_list(
+    *, q: str = "", school_code: str = "", grade: int | None = None
+) -> QuerySet[Student]:
+    qs = Student.objects.select_related("school", "home_municipality__prefecture")
+    if q:
+        for word in q.split():
+            qs = qs.filter(
+                Q(family_name__icontains=word)
+                | Q(given_name__icontains=word)
+                | Q(family_name_kana__icontains=word)
+                | Q(given_name_kana__icontains=word)
+                | Q(romanized_name__icontains=word)
+                | Q(student_number=word)
+            )
+    if school_code:
+        qs = qs.filter(school__code=school_code.strip().upper())
+    if grade:
+        qs = qs.filter(grade=grade)
+    return qs

@@ -1,0 +1,270 @@
+"""Roster import: preview, then apply all-or-nothing, idempotently.
+
+Workflow (one module, as STYLE.md asks): ``roster_upload`` stores the file
+and returns a RosterImport; ``roster_check`` parses it with the functional
+core (``ekkyo.core.roster``) and adds the checks that need the database;
+``roster_apply`` re-checks and, only when there is no problem at all, upserts
+every row by (school, student number) in one transaction. Applying the same
+file twice, or confirming twice, creates no duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ekkyo.audit.models import Action
+from ekkyo.audit.services import audit_record
+from ekkyo.core import codes
+from ekkyo.core.messages import Problem, gettext_noop
+from ekkyo.core.roster import RosterRow, parse_roster
+from ekkyo.registry.models import Municipality, Prefecture, School
+
+from .models import Guardian, GuardianLink, ImportStatus, RosterImport, Student
+
+STUDENT_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "romanized_name",
+    "gender",
+    "grade",
+    "birth_date",
+    "home_country",
+    "preferred_language",
+)
+
+
+def translate_problem(problem: Problem) -> str:
+    """The problem's message in the active language, parameters filled in."""
+    message = _(problem.message)
+    return message % problem.params if problem.params else message
+
+
+@dataclass
+class RosterCheck:
+    rows: list[RosterRow]
+    problems: list[Problem]
+    encoding: str
+    format: str
+    ignored_columns: list[str]
+    to_create: int = 0
+    to_update: int = 0
+    unchanged: int = 0
+    new_municipality_codes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def roster_upload(
+    *, school: School, consortium_id: int, data: bytes, filename: str, user: Any
+) -> RosterImport:
+    return RosterImport.objects.create(
+        consortium_id=consortium_id,
+        school=school,
+        filename=filename[:200],
+        content=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+def _row_values(row: RosterRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in STUDENT_FIELDS}
+
+
+def roster_check(
+    *, school: School, data: bytes, filename: str, today: date | None = None
+) -> RosterCheck:
+    """Parse and check a roster file for ``school``; writes nothing."""
+    today = today or timezone.localdate()
+    result = parse_roster(
+        data,
+        filename,
+        reference_date=today,
+        normalize_municipality_code=codes.normalize_municipality_code,
+    )
+    check = RosterCheck(
+        rows=list(result.rows),
+        problems=list(result.problems),
+        encoding=result.encoding or "",
+        format=result.format or "",
+        ignored_columns=list(result.ignored_columns),
+    )
+    if result.problems and not result.rows:
+        return check
+    known = set(
+        Municipality.objects.filter(
+            code__in={r.home_municipality_code for r in result.rows if r.home_municipality_code}
+        ).values_list("code", flat=True)
+    )
+    check.new_municipality_codes = sorted(
+        {r.home_municipality_code for r in result.rows if r.home_municipality_code} - known
+    )
+    max_grade = school.max_grade
+    for row in result.rows:
+        if row.grade > max_grade:
+            check.problems.append(
+                Problem(
+                    code="roster.grade_for_school",
+                    message=gettext_noop(
+                        "Grade %(grade)s does not exist at this school (grades 1 to %(max)s)."
+                    ),
+                    params={"grade": row.grade, "max": max_grade},
+                    row=row.row_number,
+                    column=None,
+                    field="grade",
+                )
+            )
+        if row.home_country == "JP" and not row.home_municipality_code:
+            check.problems.append(
+                Problem(
+                    code="roster.home_required",
+                    message=gettext_noop(
+                        "The home municipality code is required for students living in Japan."
+                    ),
+                    row=row.row_number,
+                    field="home_municipality_code",
+                )
+            )
+    existing = {
+        s.student_number: s
+        for s in Student._plain.filter(
+            school=school, student_number__in=[r.student_number for r in result.rows]
+        ).select_related("home_municipality")
+    }
+    for row in result.rows:
+        current = existing.get(row.student_number)
+        if current is None:
+            check.to_create += 1
+        elif _differs(current, row):
+            check.to_update += 1
+        else:
+            check.unchanged += 1
+    check.problems.sort(key=lambda p: (p.row or 0, p.field or ""))
+    return check
+
+
+def _differs(student: Student, row: RosterRow) -> bool:
+    if any(getattr(student, k) != v for k, v in _row_values(row).items()):
+        return True
+    current_home = student.home_municipality.code if student.home_municipality_id else None  # type: ignore[union-attr]
+    return current_home != row.home_municipality_code
+
+
+class RosterRejected(Exception):
+    def __init__(self, check: RosterCheck) -> None:
+        super().__init__(f"{len(check.problems)} problem(s)")
+        self.check = check
+
+
+@transaction.atomic
+def roster_apply(*, batch: RosterImport, request: Any = None, user: Any = None) -> dict[str, int]:
+    """Apply a previewed roster; all-or-nothing. Re-applying is a no-op."""
+    batch = RosterImport._plain.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportStatus.APPLIED:
+        return dict(batch.result)
+    school = batch.school
+    check = roster_check(school=school, data=bytes(batch.content), filename=batch.filename)
+    if not check.ok:
+        raise RosterRejected(check)
+    counts = roster_write(school=school, consortium_id=batch.consortium_id, check=check)
+    batch.status = ImportStatus.APPLIED
+    batch.result = counts
+    batch.content = b""
+    batch.save(update_fields=["status", "result", "content"])
+    audit_record(
+        request=request,
+        user=user,
+        action=Action.IMPORT,
+        object_type="registry.school",
+        object_id=school.code,
+        consortium_id=batch.consortium_id,
+        summary=f"roster {batch.filename}",
+        detail={"sha256": batch.sha256, **counts},
+    )
+    return counts
+
+
+def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> dict[str, int]:
+    """Upsert the checked rows. Call inside a transaction with a clean check."""
+    assert check.ok
+    municipalities = _municipalities_for(check)
+    existing = {
+        s.student_number: s
+        for s in Student._plain.select_for_update().filter(
+            school=school, student_number__in=[r.student_number for r in check.rows]
+        )
+    }
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    to_create: list[Student] = []
+    for row in check.rows:
+        home = (
+            municipalities.get(row.home_municipality_code) if row.home_municipality_code else None
+        )
+        current = existing.get(row.student_number)
+        if current is None:
+            to_create.append(
+                Student(
+                    consortium_id=consortium_id,
+                    school=school,
+                    student_number=row.student_number,
+                    home_municipality=home,
+                    **_row_values(row),
+                )
+            )
+            counts["created"] += 1
+        elif _differs(current, row):
+            for k, v in _row_values(row).items():
+                setattr(current, k, v)
+            current.home_municipality = home
+            current.save()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    Student._plain.bulk_create(to_create, batch_size=500)
+    _link_guardians(school=school, consortium_id=consortium_id, rows=check.rows)
+    return counts
+
+
+def _municipalities_for(check: RosterCheck) -> dict[str, Municipality]:
+    needed = {r.home_municipality_code for r in check.rows if r.home_municipality_code}
+    found = {m.code: m for m in Municipality.objects.filter(code__in=needed)}
+    for code in sorted(needed - found.keys()):
+        # A valid code we have not met yet: register it unnamed; the secretariat names it.
+        prefecture = Prefecture.objects.get(code=code[:2])
+        found[code] = Municipality.objects.create(code=code, prefecture=prefecture)
+    return found
+
+
+def _link_guardians(*, school: School, consortium_id: int, rows: list[RosterRow]) -> None:
+    with_email = [r for r in rows if r.guardian_email]
+    if not with_email:
+        return
+    students = {
+        s.student_number: s
+        for s in Student._plain.filter(
+            school=school, student_number__in=[r.student_number for r in with_email]
+        )
+    }
+    for row in with_email:
+        student = students[row.student_number]
+        email = row.guardian_email.lower()
+        guardian = Guardian._plain.filter(consortium_id=consortium_id, email__iexact=email).first()
+        if guardian is None:
+            guardian = Guardian._plain.create(
+                consortium_id=consortium_id,
+                family_name=row.family_name,
+                email=email,
+                preferred_language=row.preferred_language,
+            )
+        GuardianLink.objects.get_or_create(guardian=guardian, student=student)

@@ -1,0 +1,37 @@
+"""Navigation for the signed-in person's roles (built once per request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ekkyo.tenancy.principal import ANONYMOUS, Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    principal = getattr(request, "principal", ANONYMOUS)
+    items: list[tuple[str, Any]] = [(reverse("home"), _("Home"))]
+    if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF):
+        items.append((reverse("people:student_list"), _("Students")))
+        items.append((reverse("people:roster_import"), _("Roster import")))
+        items.append((reverse("registry:school_list"), _("Schools")))
+    if principal.has_role(Role.CONSORTIUM_ADMIN):
+        items.append((reverse("audit:event_list"), _("Audit log")))
+    if principal.has_role(Role.STUDENT):
+        items.append((reverse("people:me"), _("My profile")))
+    if principal.has_role(Role.GUARDIAN):
+        items.append((reverse("people:my_children"), _("My children")))
+    items.append((reverse("registry:member_list"), _("Member towns")))
+    current = request.path
+    nav = [
+        {
+            "url": url,
+            "label": label,
+            "current": url == current or (url != "/" and current.startswith(url)),
+        }
+        for url, label in items
+    ]
+    return {"nav_items": nav, "principal": principal}

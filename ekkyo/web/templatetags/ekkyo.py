@@ -1,0 +1,39 @@
+"""Template filters for Japanese dates and fiscal years."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from ekkyo.core import fiscal
+
+register = template.Library()
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "ja").startswith("en") else "ja"
+
+
+@register.filter
+def fiscal_year(value: int | date | None) -> str:
+    """2025 → 令和7年度（2025年度） in Japanese, FY2025 (Reiwa 7) in English."""
+    if value is None or value == "":
+        return ""
+    fy = fiscal.fiscal_year_of(value) if isinstance(value, date) else int(value)
+    return fiscal.format_fiscal_year(fy, _lang())
+
+
+@register.filter
+def jdate(value: date | datetime | None) -> str:
+    """A date with the era beside it in Japanese: 2026年4月1日（令和8年）."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if _lang() == "en":
+        return value.isoformat()
+    era_year = fiscal.wareki_date(value).split("年")[0]  # 令和8
+    return f"{value.year}年{value.month}月{value.day}日（{era_year}年）"

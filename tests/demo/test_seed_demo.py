@@ -1,0 +1,86 @@
+"""The synthetic demo consortium: sizes as asked, deterministic, rare kanji intact."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ekkyo.accounts.models import Membership
+from ekkyo.people.models import Guardian, Student
+from ekkyo.registry.models import Consortium, Member, School
+from ekkyo.tenancy.principal import Role
+
+pytestmark = pytest.mark.django_db
+
+SMALL = ["--students", "600", "--schools", "30", "--municipalities", "12", "--prefectures", "5"]
+
+
+def _seed(*extra: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *SMALL, *extra, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_builds_the_requested_consortium(system: None) -> None:
+    out = _seed()
+    assert "600 students" in out
+    consortium = Consortium.objects.get(slug="ekkyo-net")
+    assert consortium.lead is not None and consortium.lead.code == "064017"
+    members = Member.objects.filter(consortium=consortium)
+    assert members.count() == 12
+    assert members.values("municipality__prefecture").distinct().count() == 5
+    assert School.objects.filter(municipality__memberships__consortium=consortium).count() == 30
+    assert Student._plain.filter(consortium=consortium).count() == 600
+    assert Guardian._plain.filter(consortium=consortium).count() >= 600
+    roles = set(Membership.objects.filter(consortium=consortium).values_list("role", flat=True))
+    assert {r.value for r in Role if r not in (Role.STUDENT, Role.GUARDIAN)} <= roles
+    # Members join over time: not all in the same fiscal year.
+    assert members.values("first_fy").distinct().count() == 2
+
+
+def test_seed_is_deterministic_and_refuses_to_duplicate(system: None) -> None:
+    _seed()
+    first = list(
+        Student._plain.order_by("pk").values_list("family_name", "given_name", "birth_date")
+    )
+    with pytest.raises(CommandError):
+        _seed()
+    assert "nothing to do" in _seed("--if-empty")
+    _seed("--reset")
+    again = list(
+        Student._plain.order_by("pk").values_list("family_name", "given_name", "birth_date")
+    )
+    assert again == first
+
+
+def test_rare_kanji_survive_the_database(system: None) -> None:
+    args = ["--students", "3000", "--schools", "30", "--municipalities", "12", "--prefectures", "5"]
+    call_command("seed_demo", *args, stdout=StringIO())
+    names = set(Student._plain.values_list("family_name", flat=True))
+    for ch in ("髙", "﨑", "𠮷"):
+        assert any(ch in n for n in names), ch
+
+
+def test_impossible_sizes_are_refused_with_a_message(system: None) -> None:
+    with pytest.raises(CommandError, match="school"):
+        call_command("seed_demo", "--schools", "20", stdout=StringIO())
+
+
+def test_demo_accounts_prints_every_role(system: None) -> None:
+    _seed()
+    out = StringIO()
+    call_command("demo_accounts", stdout=out)
+    text = out.getvalue()
+    for role in (
+        "consortium_admin",
+        "municipality_staff",
+        "school_staff",
+        "host",
+        "partner",
+        "guardian",
+    ):
+        assert role in text
+    assert "TOTP secret" in text and "login ID" in text

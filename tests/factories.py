@@ -1,0 +1,211 @@
+"""Test data builders that keep related rows inside one tenant.
+
+``build_world()`` makes two consortia. Consortium A has two member towns,
+each with a school, students, guardians and staff of every role; consortium B
+mirrors one town. Everything of B, and everything of A's second town, carries
+a *marker* in its names so tests can assert that it never appears in a page
+or file produced for someone who may not see it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.hashers import make_password
+
+from ekkyo.accounts.models import Membership, User
+from ekkyo.core.codes import municipality_check_digit
+from ekkyo.crypto import encrypt_text
+from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
+from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
+from ekkyo.tenancy.principal import Role, system_scope
+
+PASSWORD = "correct-horse-battery-staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+_seq = itertools.count(1)
+_password_hash: str | None = None
+
+
+def password_hash() -> str:
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = make_password(PASSWORD)
+    return _password_hash
+
+
+def municipality(pref: str = "06", part: int | None = None, name: str = "") -> Municipality:
+    part = part if part is not None else 900 + next(_seq) % 90
+    five = f"{pref}{part:03d}"
+    code = five + municipality_check_digit(five)
+    m, _ = Municipality.objects.get_or_create(
+        code=code,
+        defaults={
+            "prefecture": Prefecture.objects.get(code=pref),
+            "name": name or f"試験町{part}",
+            "name_en": f"Test Town {part}",
+            "is_sample": True,
+        },
+    )
+    return m
+
+
+def school(muni: Municipality, *, kind: str = "C1", name: str = "") -> School:
+    from ekkyo.core.codes import school_code_with_check_digit
+
+    n = next(_seq)
+    code = school_code_with_check_digit(f"{kind}{muni.code[:2]}2{9000000 + n:07d}")
+    return School.objects.create(
+        code=code, kind=kind, name=name or f"試験中学校{n}", municipality=muni, is_sample=True
+    )
+
+
+def user(email: str, *, name: str = "", mfa: bool = False, **extra: Any) -> User:
+    u = User.objects.create(
+        username=f"u{next(_seq)}",
+        email=email,
+        display_name=name or email.split("@")[0],
+        password=password_hash(),
+        **extra,
+    )
+    if mfa:
+        Authenticator.objects.create(
+            user=u, type=Authenticator.Type.TOTP, data={"secret": encrypt_text(TOTP_SECRET)}
+        )
+    return u
+
+
+def student(school_: School, *, family: str = "山田", given: str = "花子", **extra: Any) -> Student:
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "consortium": extra.pop("consortium"),
+        "school": school_,
+        "student_number": f"T{n:05d}",
+        "family_name": family,
+        "given_name": given,
+        "family_name_kana": "やまだ",
+        "given_name_kana": "はなこ",
+        "grade": 2,
+        "birth_date": date(2012, 5, 1),
+        "home_municipality": school_.municipality,
+    }
+    defaults.update(extra)
+    return Student._plain.create(**defaults)
+
+
+@dataclass
+class Tenant:
+    consortium: Consortium
+    municipality: Municipality
+    school: School
+    students: list[Student]
+    guardian: Guardian
+    import_batch: RosterImport
+    users: dict[Role, User] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    a: Tenant  # the signed-in people's own tenant
+    a2: Tenant  # same consortium, another town and school
+    b: Tenant  # another consortium
+    markers: dict[str, list[str]] = field(default_factory=dict)
+
+    def foreign_for(self, role: Role | None) -> list[Tenant]:
+        """What a person of ``role`` in tenant A must never see."""
+        if role is Role.CONSORTIUM_ADMIN:
+            return [self.b]
+        return [self.a2, self.b]
+
+
+def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Tenant:
+    muni = municipality(pref, name=f"{label}町")
+    Member.objects.get_or_create(consortium=consortium, municipality=muni, first_fy=2025)
+    sch = school(muni, name=f"{label}中学校")
+    students = [
+        student(sch, consortium=consortium, family=f"{label}秘匿", given=f"生徒{i}")
+        for i in range(3)
+    ]
+    guardian = Guardian._plain.create(
+        consortium=consortium,
+        family_name=f"{label}保護者",
+        given_name="太郎",
+        email=f"{label.lower()}-guardian@example.jp",
+    )
+    GuardianLink.objects.create(guardian=guardian, student=students[0])
+    batch = RosterImport._plain.create(
+        consortium=consortium,
+        school=sch,
+        filename=f"{label}-roster.csv",
+        content=f"学籍番号,姓\n1,{label}秘匿\n".encode(),
+        sha256="0" * 64,
+    )
+    tenant = Tenant(consortium, muni, sch, students, guardian, batch)
+    if staff:
+        slug = label.lower()
+        admin = user(
+            f"admin-{slug}@example.jp",
+            name=f"{label}事務局",
+            mfa=True,
+            is_staff=True,
+            is_superuser=True,
+        )
+        Membership.objects.create(user=admin, role=Role.CONSORTIUM_ADMIN, consortium=consortium)
+        muni_user = user(f"town-{slug}@example.jp", name=f"{label}役場", mfa=True)
+        Membership.objects.create(
+            user=muni_user, role=Role.MUNICIPALITY_STAFF, consortium=consortium, municipality=muni
+        )
+        school_user = user(f"school-{slug}@example.jp", name=f"{label}先生", mfa=True)
+        Membership.objects.create(
+            user=school_user, role=Role.SCHOOL_STAFF, consortium=consortium, school=sch
+        )
+        host = user(f"host-{slug}@example.jp", name=f"{label}ホスト", mfa=True)
+        Membership.objects.create(
+            user=host,
+            role=Role.HOST,
+            consortium=consortium,
+            municipality=muni,
+            organisation=f"{label}ホストファミリー会",
+        )
+        partner = user(f"partner-{slug}@example.jp", name=f"{label}企業")
+        Membership.objects.create(
+            user=partner, role=Role.PARTNER, consortium=consortium, organisation=f"{label}株式会社"
+        )
+        student_user = user("", name=f"{label}生徒")
+        students[1].user = student_user
+        students[1].save(update_fields=["user"])
+        guardian_user = user(f"parent-{slug}@example.jp", name=f"{label}保護者")
+        guardian.user = guardian_user
+        guardian.save(update_fields=["user"])
+        tenant.users = {
+            Role.CONSORTIUM_ADMIN: admin,
+            Role.MUNICIPALITY_STAFF: muni_user,
+            Role.SCHOOL_STAFF: school_user,
+            Role.HOST: host,
+            Role.PARTNER: partner,
+            Role.STUDENT: student_user,
+            Role.GUARDIAN: guardian_user,
+        }
+    return tenant
+
+
+def build_world() -> World:
+    with system_scope(reason="test world"):
+        ca = Consortium.objects.create(slug="cons-a", name="連合A")
+        cb = Consortium.objects.create(slug="cons-b", name="連合B")
+        a = _tenant(ca, pref="06", label="Alpha", staff=True)
+        a2 = _tenant(ca, pref="32", label="Aside", staff=False)
+        b = _tenant(cb, pref="47", label="Beta", staff=True)
+    world = World(a=a, a2=a2, b=b)
+    for key, t in (("a2", a2), ("b", b)):
+        world.markers[key] = [
+            *(s.family_name for s in t.students),
+            t.guardian.family_name,
+            t.guardian.email,
+            t.import_batch.filename,
+            *(u.email for u in t.users.values() if u.email),
+        ]
+    return world

@@ -1,0 +1,154 @@
+"""Every route × every role × another tenant's objects: nothing of theirs leaks.
+
+The routes come from the URL configuration itself, so a route added later is
+covered the day it is added. A route with a parameter this test does not know
+fails the test: add the parameter to PARAMS (which object of the other tenant
+it should point at).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ekkyo.accounts.models import StudentSignInCode
+from ekkyo.people.models import ImportStatus, RosterImport, Student
+from ekkyo.tenancy.principal import Role, system_scope
+
+from ..factories import Tenant, World
+
+ROLES: list[Role | None] = [None, *Role]  # None = not signed in
+OK_STATUSES = {200, 204, 302, 400, 403, 404, 405}
+
+
+def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            sub_ns = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), sub_ns or "")
+        elif isinstance(p, URLPattern):
+            name = f"{ns}:{p.name}" if ns and p.name else (p.name or ns + ":")
+            yield prefix + str(p.pattern), name
+
+
+ROUTES = sorted(set(_walk(get_resolver().url_patterns)))
+_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
+
+
+def _admin_model(name: str) -> type[Any] | None:
+    m = re.match(r"admin:(\w+?)_(\w+)_(change|delete|history)$", name)
+    if not m:
+        return None
+    for model in apps.get_models():
+        if (model._meta.app_label, model._meta.model_name) == (m.group(1), m.group(2)):
+            return model
+    return None
+
+
+def _foreign_object(model: type[Any] | None, t: Tenant) -> Any:
+    label = model._meta.label_lower if model else ""
+    return {
+        "people.student": t.students[0],
+        "people.guardian": t.guardian,
+        "people.rosterimport": t.import_batch,
+        "registry.school": t.school,
+        "registry.municipality": t.municipality,
+        "registry.consortium": t.consortium,
+        "accounts.user": next(iter(t.users.values()), None) or t.students[0].user,
+    }.get(label)
+
+
+PARAMS: dict[str, Callable[[str, Tenant], str]] = {
+    "student_id": lambda name, t: str(t.students[0].pk),
+    "import_id": lambda name, t: str(t.import_batch.pk),
+    "token": lambda name, t: "not-a-token",
+    "key": lambda name, t: "not-a-key",
+    "uidb36": lambda name, t: "1",
+    "app_label": lambda name, t: "people",
+    "url": lambda name, t: "people/student/",
+    "content_type_id": lambda name, t: str(ContentType.objects.get_for_model(Student).pk),
+    "object_id": lambda name, t: str(
+        getattr(_foreign_object(_admin_model(name), t), "pk", None) or t.students[0].pk
+    ),
+    "id": lambda name, t: str(next((u.pk for u in t.users.values()), None) or t.students[0].pk),
+}
+
+
+def _url(route: str, name: str, t: Tenant) -> str:
+    def sub(m: re.Match[str]) -> str:
+        key = m.group("name") or m.group("rname")
+        if key not in PARAMS:
+            raise AssertionError(
+                f"route {route!r} ({name}): unknown parameter {key!r}; add it to PARAMS"
+            )
+        return PARAMS[key](name, t)
+
+    path = _PARAM.sub(sub, route)
+    path = path.replace("^", "").replace("$", "").replace("\\", "")
+    return "/" + path
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        raw = b"".join(response.streaming_content)
+    else:
+        raw = response.content
+    return raw.decode("utf-8", errors="replace")
+
+
+def _snapshot(world: World) -> dict[str, Any]:
+    with system_scope(reason="test snapshot"):
+        foreign = [world.a2, world.b]
+        return {
+            "students": sorted(
+                Student._plain.filter(consortium__in=[world.b.consortium]).values_list(
+                    "pk", "family_name", "given_name", "grade"
+                )
+            ),
+            "imports": sorted(
+                RosterImport._plain.filter(pk__in=[t.import_batch.pk for t in foreign]).values_list(
+                    "pk", "status"
+                )
+            ),
+            "codes": StudentSignInCode.objects.filter(
+                student__in=[s for t in foreign for s in t.students]
+            ).count(),
+        }
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_no_route_leaks_another_tenant(role: Role | None, world: World) -> None:
+    assert len(ROUTES) > 40, "the URL walk found too few routes"
+    before = _snapshot(world)
+    foreign = world.foreign_for(role)
+    markers = [m for t in foreign for m in world.markers["a2" if t is world.a2 else "b"]]
+    if role is Role.CONSORTIUM_ADMIN:
+        # The secretariat of A may see A's second town; only B is foreign to it.
+        markers = world.markers["b"]
+    failures: list[str] = []
+    for t in foreign:
+        for route, name in ROUTES:
+            url = _url(route, name, t)
+            for method in ("get", "post"):
+                client = Client()
+                if role is not None:
+                    client.force_login(world.a.users[role])
+                response = getattr(client, method)(url)
+                body = _body(response)
+                if response.status_code not in OK_STATUSES:
+                    failures.append(
+                        f"{method.upper()} {url} ({name}): status {response.status_code}"
+                    )
+                leaked = [m for m in markers if m and m in body]
+                if leaked:
+                    failures.append(f"{method.upper()} {url} ({name}): shows {leaked}")
+    assert not failures, "\n".join(failures)
+    assert _snapshot(world) == before, "a request changed another tenant's data"
+    assert before["imports"] and all(s == ImportStatus.PREVIEWED for _, s in before["imports"])
