@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "ekkyo.audit",
     "ekkyo.registry",
     "ekkyo.people",
+    "ekkyo.partners",
+    "ekkyo.hosting",
     "ekkyo.programmes",
     "ekkyo.web",
     "ekkyo.demo",

@@ -14,6 +14,7 @@ urlpatterns = [
         name="student_sign_in_qr",
     ),
     path("people/", include("ekkyo.people.urls")),
+    path("programmes/", include("ekkyo.programmes.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -21,6 +21,7 @@ from ekkyo.accounts.models import Membership, User
 from ekkyo.core.codes import municipality_check_digit
 from ekkyo.crypto import encrypt_text
 from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
+from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
 from ekkyo.tenancy.principal import Role, system_scope
 
@@ -96,6 +97,29 @@ def student(school_: School, *, family: str = "山田", given: str = "花子", *
     return Student._plain.create(**defaults)
 
 
+def programme(
+    consortium: Consortium,
+    host: Municipality,
+    *,
+    title: str = "漁業体験",
+    status: str = ProgrammeStatus.PUBLISHED,
+    kind: str = ProgrammeKind.SHORT_STAY,
+    capacity: int = 10,
+    **extra: Any,
+) -> Programme:
+    return Programme.objects.create(
+        consortium=consortium,
+        kind=kind,
+        title=title,
+        host_municipality=host,
+        starts_on=extra.pop("starts_on", date(2026, 8, 1)),
+        ends_on=extra.pop("ends_on", date(2026, 8, 5)),
+        capacity=capacity,
+        status=status,
+        **extra,
+    )
+
+
 @dataclass
 class Tenant:
     consortium: Consortium
@@ -104,6 +128,8 @@ class Tenant:
     students: list[Student]
     guardian: Guardian
     import_batch: RosterImport
+    draft: Programme
+    published: Programme
     users: dict[Role, User] = field(default_factory=dict)
 
 
@@ -143,7 +169,9 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
         content=f"学籍番号,姓\n1,{label}秘匿\n".encode(),
         sha256="0" * 64,
     )
-    tenant = Tenant(consortium, muni, sch, students, guardian, batch)
+    draft = programme(consortium, muni, title=f"{label}非公開企画", status=ProgrammeStatus.DRAFT)
+    published = programme(consortium, muni, title=f"{label}公開企画")
+    tenant = Tenant(consortium, muni, sch, students, guardian, batch, draft, published)
     if staff:
         slug = label.lower()
         admin = user(
@@ -206,6 +234,7 @@ def build_world() -> World:
             t.guardian.family_name,
             t.guardian.email,
             t.import_batch.filename,
+            t.draft.title,
             *(u.email for u in t.users.values() if u.email),
         ]
     return world

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ekkyo.registry.models import Consortium, Municipality, School
-from ekkyo.tenancy.principal import Role
+from ekkyo.tenancy.principal import ROLE_LABELS, Role
 
 
 class User(AbstractUser):
@@ -42,15 +42,14 @@ class User(AbstractUser):
         return self.display_name or self.email or self.username
 
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role if r not in (Role.STUDENT, Role.GUARDIAN)]
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role if r not in (Role.STUDENT, Role.GUARDIAN)]
 
 
 class Membership(models.Model):
     """One role of a staff account within one scope.
 
     consortium_admin → consortium; municipality_staff → municipality;
-    school_staff → school; host and partner → their organisation (the
-    programmes and partners apps add those links).
+    school_staff → school; host → host family; partner → partner organisation.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -63,6 +62,12 @@ class Membership(models.Model):
     )
     school = models.ForeignKey(
         School, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    host_family = models.ForeignKey(
+        "hosting.HostFamily", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     organisation = models.CharField(
         _("organisation"), max_length=120, blank=True, help_text=_("Hosts and partners.")

@@ -22,9 +22,11 @@ def principal_for_user(user: Any) -> Principal:
     admin: set[int] = set()
     municipalities: set[int] = set()
     schools: set[int] = set()
+    hosts: set[int] = set()
+    partners: set[int] = set()
     roles: set[Role] = set()
     for m in Membership.objects.filter(user_id=user.pk).only(
-        "role", "consortium_id", "municipality_id", "school_id"
+        "role", "consortium_id", "municipality_id", "school_id", "host_family_id", "partner_id"
     ):
         role = Role(m.role)
         roles.add(role)
@@ -34,6 +36,10 @@ def principal_for_user(user: Any) -> Principal:
             municipalities.add(m.municipality_id)
         elif role is Role.SCHOOL_STAFF and m.school_id:
             schools.add(m.school_id)
+        elif role is Role.HOST and m.host_family_id:
+            hosts.add(m.host_family_id)
+        elif role is Role.PARTNER and m.partner_id:
+            partners.add(m.partner_id)
     from ekkyo.people.models import Guardian, GuardianLink, Student
 
     student_id = Student._plain.filter(user_id=user.pk).values_list("pk", flat=True).first()
@@ -53,6 +59,8 @@ def principal_for_user(user: Any) -> Principal:
         admin_consortium_ids=frozenset(admin),
         municipality_ids=frozenset(municipalities),
         school_ids=frozenset(schools),
+        host_ids=frozenset(hosts),
+        partner_ids=frozenset(partners),
         student_id=student_id,
         guardian_id=guardian_id,
         child_student_ids=children,

@@ -13,6 +13,7 @@ urlpatterns = [
         views.student_issue_code,
         name="student_issue_code",
     ),
+    path("students/sign-in-codes/", views.student_issue_codes_bulk, name="student_issue_codes"),
     path("me/", views.me, name="me"),
     path("my-children/", views.my_children, name="my_children"),
     path("roster/import/", views.roster_import, name="roster_import"),

@@ -122,6 +122,53 @@ def student_issue_code(request: HttpRequest, student_id: int) -> HttpResponse:
     )
 
 
+MAX_CODES_PER_SHEET = 200
+
+
+@require_POST
+@require_roles(*STAFF)
+def student_issue_codes_bulk(request: HttpRequest) -> HttpResponse:
+    """A printable sheet of sign-in cards for a class (school + grade) on shared tablets."""
+    form = StudentFilterForm(request.POST)
+    if not form.is_valid() or not form.cleaned_data.get("school"):
+        messages.error(
+            request, _("Choose a school (and a grade) before issuing codes for a class.")
+        )
+        return redirect("people:student_list")
+    data = form.cleaned_data
+    students = list(
+        select_students(q=data.get("q") or "", school_code=data["school"], grade=data.get("grade"))[
+            : MAX_CODES_PER_SHEET + 1
+        ]
+    )
+    if not students or len(students) > MAX_CODES_PER_SHEET:
+        messages.error(
+            request,
+            _("Codes are issued for 1 to %(max)s students at a time; narrow the search.")
+            % {"max": MAX_CODES_PER_SHEET},
+        )
+        return redirect(reverse("people:student_list") + "?" + request.POST.urlencode())
+    cards = []
+    for student in students:
+        issued = student_code_issue(student=student, issued_by=request.user)
+        qr_url = request.build_absolute_uri(reverse("student_sign_in_qr", args=[issued.qr_token]))
+        cards.append(
+            {
+                "student": student,
+                "issued": issued,
+                "qr_svg": segno.make(qr_url, error="m").svg_inline(scale=3),
+            }
+        )
+    audit_record(
+        request=request,
+        action=Action.ISSUE_CODE,
+        object_type="people.student",
+        summary=f"class sheet: {len(cards)} codes",
+        detail={"school": data["school"], "grade": data.get("grade"), "count": len(cards)},
+    )
+    return render(request, "people/sign_in_sheet.html", {"cards": cards})
+
+
 @require_GET
 @require_roles(Role.STUDENT)
 def me(request: HttpRequest) -> HttpResponse:

@@ -13,11 +13,15 @@ from ekkyo.tenancy.principal import ANONYMOUS, Role
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     principal = getattr(request, "principal", ANONYMOUS)
-    items: list[tuple[str, Any]] = [(reverse("home"), _("Home"))]
+    items: list[tuple[str, Any]] = [
+        (reverse("home"), _("Home")),
+        (reverse("programmes:catalogue"), _("Programmes")),
+    ]
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF):
         items.append((reverse("people:student_list"), _("Students")))
         items.append((reverse("people:roster_import"), _("Roster import")))
         items.append((reverse("registry:school_list"), _("Schools")))
+        items.append((reverse("programmes:manage_list"), _("Manage programmes")))
     if principal.has_role(Role.CONSORTIUM_ADMIN):
         items.append((reverse("audit:event_list"), _("Audit log")))
     if principal.has_role(Role.STUDENT):

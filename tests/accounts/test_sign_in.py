@@ -146,3 +146,21 @@ def test_new_code_replaces_the_old_one(world: World, system: None) -> None:
 def test_cookies_are_http_only_and_secure_in_production(settings) -> None:  # type: ignore[no-untyped-def]
     assert settings.SESSION_COOKIE_HTTPONLY and settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_class_sheet_of_sign_in_cards(world: World, system: None) -> None:
+    client = Client()
+    client.force_login(world.a.users[Role.SCHOOL_STAFF])
+    response = client.post(reverse("people:student_issue_codes"), {"school": world.a.school.code})
+    assert response.status_code == 200
+    cards = response.context["cards"]
+    assert len(cards) == len(world.a.students)
+    body = response.content.decode()
+    assert body.count("<svg") == len(cards)
+    first = cards[0]["issued"]
+    user_, _ = student_code_sign_in(login_id=first.login_id, code=first.code)
+    assert user_.pk == cards[0]["student"].user_id
+    # Another school's class: nothing is issued.
+    other = client.post(reverse("people:student_issue_codes"), {"school": world.b.school.code})
+    assert other.status_code == 302
+    assert not StudentSignInCode.objects.filter(student__school=world.b.school).exists()

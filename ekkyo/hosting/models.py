@@ -1,0 +1,86 @@
+"""The host-family register (ホストファミリー登録) of each member town.
+
+A host family's household data is personal data of adults (class IV, and
+contact details); it is visible to the secretariat, the staff of the town
+that keeps the register, and the family itself. Guests' fields that a host
+sees are limited in ``selectors.guest_view`` (DESIGN.md: only what is needed
+to host them).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from ekkyo.registry.models import Consortium, Municipality
+from ekkyo.tenancy.managers import TenantManager, any_of
+from ekkyo.tenancy.principal import Principal
+
+
+class HostFamily(models.Model):
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("town"), on_delete=models.PROTECT, related_name="host_families"
+    )
+    name = models.CharField(_("household name"), max_length=100)
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    household = models.CharField(
+        _("household"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who lives there (no names needed)."),
+    )
+    guest_capacity = models.PositiveSmallIntegerField(_("guests at a time"), default=1)
+    languages = models.CharField(_("languages"), max_length=40, default="ja")
+    diet_options = models.CharField(
+        _("diets provided"), max_length=200, blank=True, help_text=_("e.g. vegetarian, halal")
+    )
+    allergy_ok = models.CharField(
+        _("allergies handled safely"), max_length=200, blank=True, help_text=_("e.g. egg, milk")
+    )
+    pets = models.BooleanField(_("pets in the home"), default=False)
+    accepts_genders = models.CharField(
+        _("accepted genders"), max_length=40, default="female,male,other"
+    )
+    min_age = models.PositiveSmallIntegerField(_("youngest guest age"), default=12)
+    max_age = models.PositiveSmallIntegerField(_("oldest guest age"), default=18)
+    available_from = models.DateField(_("available from"), null=True, blank=True)
+    available_until = models.DateField(_("available until"), null=True, blank=True)
+    background_check_on = models.DateField(_("background check done on"), null=True, blank=True)
+    background_check_until = models.DateField(
+        _("background check valid until"), null=True, blank=True
+    )
+    distance_km = models.DecimalField(
+        _("distance to the school (km)"), max_digits=5, decimal_places=1, default=0
+    )
+    active = models.BooleanField(_("accepting guests"), default=True)
+
+    objects = TenantManager()
+    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+
+    class Meta:
+        ordering = ["municipality__code", "name"]
+        verbose_name = _("host family")
+        verbose_name_plural = _("host families")
+        base_manager_name = "_plain"
+        constraints = [
+            models.CheckConstraint(condition=Q(max_age__gte=F("min_age")), name="host_ages")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def tenancy_filter(cls, principal: Principal) -> Q:
+        return any_of(
+            Q(consortium_id__in=principal.admin_consortium_ids)
+            if principal.admin_consortium_ids
+            else None,
+            Q(municipality_id__in=principal.municipality_ids)
+            if principal.municipality_ids
+            else None,
+            Q(pk__in=principal.host_ids) if principal.host_ids else None,
+        )

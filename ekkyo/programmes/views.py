@@ -1,0 +1,299 @@
+"""Programme pages: the public catalogue, calendar and .ics feed; staff management."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ekkyo.people.models import Student
+from ekkyo.registry.models import Prefecture
+from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.principal import Principal, Role
+
+from . import ics
+from .forms import CatalogueFilterForm, ProgrammeForm, SeatConfirmForm, SessionForm
+from .models import Programme, ProgrammeStatus, Seat, Session
+from .selectors import (
+    CatalogueFilter,
+    catalogue,
+    ineligibility,
+    manageable_programmes,
+    visible_programme,
+    with_availability,
+)
+from .services import SeatUnavailable, programme_publish, seat_cancel, seat_confirm
+
+MANAGERS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return request.principal  # type: ignore[attr-defined,no-any-return]
+
+
+def _me(request: HttpRequest) -> Student | None:
+    p = _principal(request)
+    if not p.student_id:
+        return None
+    return Student.objects.select_related("school").filter(pk=p.student_id).first()
+
+
+@require_GET
+def catalogue_view(request: HttpRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET or None, prefectures=Prefecture.objects.all())
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = catalogue(
+        CatalogueFilter(
+            q=data.get("q") or "",
+            kind=data.get("kind") or "",
+            prefecture=data.get("prefecture") or "",
+            theme=data.get("theme") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            open_now=bool(data.get("open_now")),
+        )
+    )
+    me = _me(request)
+    programmes = list(qs[:500])
+    if me is not None:
+        for p in programmes:
+            p.why_not = ineligibility(p, me)  # type: ignore[attr-defined]
+        if data.get("for_me"):
+            programmes = [p for p in programmes if not p.why_not]  # type: ignore[attr-defined]
+    page = Paginator(programmes, 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "programmes/catalogue.html",
+        {"form": form, "page": page, "query": query.urlencode(), "me": me},
+    )
+
+
+@require_GET
+def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
+    programme = visible_programme(_principal(request), programme_id)
+    if programme is None:
+        raise Http404
+    me = _me(request)
+    can_manage = manageable_programmes(_principal(request)).filter(pk=programme.pk).exists()
+    return render(
+        request,
+        "programmes/detail.html",
+        {
+            "programme": programme,
+            "sessions": programme.sessions.all(),
+            "places_left": max(0, programme.capacity - programme.seats_taken),  # type: ignore[attr-defined]
+            "why_not": ineligibility(programme, me) if me else None,
+            "me": me,
+            "can_manage": can_manage,
+            "open_now": programme.is_open_for_applications(),
+        },
+    )
+
+
+def _month(request: HttpRequest) -> date:
+    raw = request.GET.get("month", "")
+    try:
+        year, month = (int(x) for x in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@require_GET
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    first = _month(request)
+    last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+    programmes = list(
+        Programme.objects.filter(
+            status=ProgrammeStatus.PUBLISHED, starts_on__lte=last, ends_on__gte=first
+        )
+    )
+    sessions = Session.objects.filter(
+        programme__status=ProgrammeStatus.PUBLISHED,
+        starts_at__date__gte=first,
+        starts_at__date__lte=last,
+    ).select_related("programme")
+    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for p in programmes:
+        day = max(p.starts_on, first)
+        while day <= min(p.ends_on, last):
+            by_day[day].append({"programme": p, "session": None})
+            day += timedelta(days=1)
+    for s in sessions:
+        by_day[timezone.localtime(s.starts_at).date()].append(
+            {"programme": s.programme, "session": s}
+        )
+    weeks = [
+        [{"date": d, "in_month": d.month == first.month, "items": by_day.get(d, [])} for d in week]
+        for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(first.year, first.month)
+    ]
+    prev_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
+    return render(
+        request,
+        "programmes/calendar.html",
+        {
+            "weeks": weeks,
+            "first": first,
+            "prev": f"{prev_month:%Y-%m}",
+            "next": f"{next_month:%Y-%m}",
+            "weekdays": [_("Sun"), _("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat")],
+        },
+    )
+
+
+@require_GET
+def calendar_feed(request: HttpRequest) -> HttpResponse:
+    qs = Programme.objects.filter(status=ProgrammeStatus.PUBLISHED).prefetch_related("sessions")
+    programme_id = request.GET.get("programme", "")
+    if programme_id:
+        if not programme_id.isdigit():
+            raise Http404
+        qs = qs.filter(pk=int(programme_id))
+    body = ics.calendar_bytes(qs, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="ekkyo-programmes.ics"'
+    return response
+
+
+# --- staff -----------------------------------------------------------------
+
+
+@require_GET
+@require_roles(*MANAGERS)
+def manage_list(request: HttpRequest) -> HttpResponse:
+    qs = with_availability(
+        manageable_programmes(_principal(request)).select_related("host_municipality")
+    ).order_by("-starts_on")
+    return render(request, "programmes/manage_list.html", {"programmes": qs})
+
+
+def _consortium_for(principal: Principal) -> int | None:
+    from ekkyo.accounts.models import Membership
+
+    ids = sorted(principal.admin_consortium_ids) or sorted(
+        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
+            "consortium_id", flat=True
+        )
+    )
+    return ids[0] if ids else None
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*MANAGERS)
+def manage_edit(request: HttpRequest, programme_id: int | None = None) -> HttpResponse:
+    principal = _principal(request)
+    programme = None
+    if programme_id is not None:
+        programme = manageable_programmes(principal).filter(pk=programme_id).first()
+        if programme is None:
+            raise Http404
+    consortium_id = programme.consortium_id if programme else _consortium_for(principal)
+    if consortium_id is None:
+        raise Http404
+    form = ProgrammeForm(
+        request.POST or None, instance=programme, principal=principal, consortium_id=consortium_id
+    )
+    if request.method == "POST" and form.is_valid():
+        obj = form.save(commit=False)
+        obj.consortium_id = consortium_id
+        if programme is None:
+            obj.created_by = request.user
+        obj.save()
+        form.save_m2m()
+        messages.success(request, _("The programme was saved."))
+        return redirect("programmes:manage_detail", programme_id=obj.pk)
+    return render(request, "programmes/manage_edit.html", {"form": form, "programme": programme})
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*MANAGERS)
+def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
+    principal = _principal(request)
+    programme = with_availability(manageable_programmes(principal)).filter(pk=programme_id).first()
+    if programme is None:
+        raise Http404
+    session_form = SessionForm(request.POST or None, prefix="session")
+    seat_form = SeatConfirmForm(request.POST or None, prefix="seat")
+    action = request.POST.get("action")
+    if request.method == "POST":
+        if action == "publish":
+            programme_publish(programme=programme, user=request.user, request=request)
+            messages.success(request, _("The programme is published in the catalogue."))
+            return redirect(request.path)
+        if action == "session" and session_form.is_valid():
+            session = session_form.save(commit=False)
+            session.programme = programme
+            session.save()
+            messages.success(request, _("The session was added."))
+            return redirect(request.path)
+        if action == "seat" and seat_form.is_valid():
+            student = Student.objects.filter(
+                school__code=seat_form.cleaned_data["school"].strip().upper(),
+                student_number=seat_form.cleaned_data["student_number"].strip(),
+            ).first()
+            if student is None:
+                seat_form.add_error(None, _("No student you may see has that school and number."))
+            else:
+                try:
+                    seat_confirm(
+                        programme_id=programme.pk,
+                        student=student,
+                        user=request.user,
+                        request=request,
+                    )
+                except SeatUnavailable as exc:
+                    seat_form.add_error(None, exc.message)
+                else:
+                    messages.success(
+                        request, _("Seat confirmed for %(name)s.") % {"name": student.full_name}
+                    )
+                    return redirect(request.path)
+        if action == "cancel_seat":
+            seat = Seat.objects.filter(
+                pk=request.POST.get("seat", "0") or 0, programme=programme
+            ).first()
+            if seat is not None:
+                seat_cancel(seat=seat, user=request.user, request=request)
+                messages.success(request, _("The seat was cancelled."))
+            return redirect(request.path)
+    seats = Seat.objects.filter(programme=programme, cancelled_at__isnull=True).select_related(
+        "student__school"
+    )
+    return render(
+        request,
+        "programmes/manage_detail.html",
+        {
+            "programme": programme,
+            "sessions": programme.sessions.annotate(n=Count("attendance")),
+            "seats": seats,
+            "session_form": session_form,
+            "seat_form": seat_form,
+            "places_left": max(0, programme.capacity - programme.seats_taken),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@require_POST
+@require_roles(*MANAGERS)
+def manage_cancel(request: HttpRequest, programme_id: int) -> HttpResponse:
+    programme = manageable_programmes(_principal(request)).filter(pk=programme_id).first()
+    if programme is None:
+        raise Http404
+    programme.status = ProgrammeStatus.CANCELLED
+    programme.save(update_fields=["status", "updated_at"])
+    messages.info(request, _("The programme was cancelled."))
+    return redirect(reverse("programmes:manage_detail", args=[programme.pk]))
