@@ -12,6 +12,31 @@ from ekkyo.tenancy.principal import Role, system_scope
 from .factories import World, build_world
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Reference rows that migrations load: transactional tests flush them away."""
+    if request.node.get_closest_marker("django_db") is None and not {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        return
+    from ekkyo.programmes.themes import themes_ensure
+    from ekkyo.registry.services import prefectures_ensure
+
+    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
+    prefectures_ensure()
+    themes_ensure()
+
+
+def _transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
 @pytest.fixture
 def system() -> Iterator[None]:
     """Unscoped ORM access for arranging and asserting (not for the code under test)."""

@@ -23,6 +23,7 @@ from ekkyo.crypto import encrypt_text
 from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
 from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
+from ekkyo.registry.services import prefectures_ensure
 from ekkyo.tenancy.principal import Role, system_scope
 
 PASSWORD = "correct-horse-battery-staple"
@@ -222,6 +223,7 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
 
 def build_world() -> World:
     with system_scope(reason="test world"):
+        prefectures_ensure()
         ca = Consortium.objects.create(slug="cons-a", name="連合A")
         cb = Consortium.objects.create(slug="cons-b", name="連合B")
         a = _tenant(ca, pref="06", label="Alpha", staff=True)

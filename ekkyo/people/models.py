@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ekkyo.registry.models import Consortium, Municipality, School
@@ -128,10 +129,17 @@ class Student(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
+        """Everyone who may see anything of the student (see full_access_filter),
+        plus host towns, schools and families for their applicants and guests."""
+        return any_of(cls.full_access_filter(principal), *_hosting_grants(principal))
+
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
         """DESIGN.md: the secretariat sees its consortium; a town its residents and
         its schools' students; a school its students; a student themself; a
-        guardian their children. Hosts and partners see no students here
-        (hosts get their guests' fields through the programmes app)."""
+        guardian their children."""
+        if principal.system:
+            return Q()
         return any_of(
             Q(consortium_id__in=principal.admin_consortium_ids)
             if principal.admin_consortium_ids
@@ -146,6 +154,31 @@ class Student(models.Model):
             Q(pk=principal.student_id) if principal.student_id else None,
             Q(pk__in=principal.child_student_ids) if principal.child_student_ids else None,
         )
+
+
+def _hosting_grants(principal: Principal) -> list[Q]:
+    """A host town or school sees the applicants to its programmes, and a host
+    family its guests; pages then show them only the fields needed to host
+    (``people.selectors.student_access``)."""
+    from django.apps import apps
+
+    grants: list[Q] = []
+    if principal.municipality_ids or principal.school_ids:
+        choice = apps.get_model("programmes", "ApplicationChoice")
+        hosted = Q(programme__host_municipality_id__in=principal.municipality_ids) | Q(
+            programme__host_school_id__in=principal.school_ids
+        )
+        applicants = (
+            choice.objects.filter(hosted)
+            .exclude(application__status__in=["draft", "withdrawn"])
+            .values("application__student_id")
+        )
+        grants.append(Q(pk__in=applicants))
+    if principal.host_ids:
+        stay = apps.get_model("programmes", "Stay")
+        guests = stay._plain.filter(host_family_id__in=principal.host_ids, cancelled=False)
+        grants.append(Q(pk__in=guests.values("student_id")))
+    return grants
 
 
 class Guardian(models.Model):
@@ -187,8 +220,9 @@ class Guardian(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        """Guardians are visible to whoever may see one of their children."""
-        visible_children = Student.tenancy_filter(principal)
+        """Guardians are visible to whoever may see one of their children's whole
+        record (not to host towns or families)."""
+        visible_children = Student.full_access_filter(principal)
         parts: list[Q | None] = [
             Q(consortium_id__in=principal.admin_consortium_ids)
             if principal.admin_consortium_ids
@@ -279,3 +313,63 @@ class GuardianLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian_id} → {self.student_id}"
+
+
+class ConsentPurpose(models.TextChoices):
+    APPLICATION = "application", _("Applying to programmes")
+    HOST_DATA = "host_data", _("Giving the host the data needed to host")
+    HEALTH = "health", _("Health and allergy notes (要配慮個人情報)")
+    SURVEY = "survey", _("Answering a linked survey")
+
+
+class Consent(models.Model):
+    """A guardian's consent: who, when, which notice, for what (DESIGN.md).
+
+    Withdrawal sets ``withdrawn_at`` (the row stays as the record); whatever
+    the consent covered stops (services check ``active``).
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="consents")
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="consents"
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    scope = models.CharField(
+        _("for"), max_length=60, blank=True, help_text=_("e.g. an allocation round")
+    )
+    notice_version = models.CharField(_("notice version"), max_length=30)
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    method = models.CharField(
+        _("how"),
+        max_length=10,
+        choices=[
+            ("online", _("Online by the guardian")),
+            ("paper", _("Paper form, entered by staff")),
+        ],
+        default="online",
+    )
+
+    objects = TenantManager()
+    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+
+    class Meta:
+        ordering = ["-given_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        base_manager_name = "_plain"
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.purpose} {self.scope}"
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+    @classmethod
+    def tenancy_filter(cls, principal: Principal) -> Q:
+        visible = Student._plain.filter(Student.full_access_filter(principal)).values("pk")
+        return Q(student_id__in=visible)

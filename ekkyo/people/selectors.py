@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from ekkyo.tenancy.principal import Principal, current_principal
+
 from .models import Student
+
+
+def student_access(principal: Principal, student: Student) -> str:
+    """ "full" for those DESIGN.md grants the whole record; "host" for a host town,
+    school or family, who see only the fields needed to host."""
+    full = Student._plain.filter(Student.full_access_filter(principal), pk=student.pk).exists()
+    return "full" if full else "host"
 
 
 def student_list(
     *, q: str = "", school_code: str = "", grade: int | None = None
 ) -> QuerySet[Student]:
-    qs = Student.objects.select_related("school", "home_municipality__prefecture")
+    """Students whose whole record the active principal may see (lists, exports)."""
+    qs = Student.objects.filter(Student.full_access_filter(current_principal())).select_related(
+        "school", "home_municipality__prefecture"
+    )
     if q:
         for word in q.split():
             qs = qs.filter(

@@ -33,6 +33,7 @@ from ekkyo.tenancy.principal import Role
 from . import exports
 from .forms import RosterUploadForm, StudentFilterForm
 from .models import ImportStatus, RosterImport, Student
+from .selectors import student_access
 from .selectors import student_list as select_students
 from .services import RosterRejected, roster_apply, roster_check, roster_upload, translate_problem
 
@@ -100,10 +101,15 @@ def student_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 @require_roles(*STAFF, Role.STUDENT, Role.GUARDIAN)
 def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
     student = access_object(request, Student, pk=student_id)
-    audit_record(request=request, action=Action.VIEW, obj=student, summary="student profile")
-    guardians = student.guardians.all()
+    access = student_access(request.principal, student)  # type: ignore[attr-defined]
+    audit_record(
+        request=request, action=Action.VIEW, obj=student, summary=f"student profile ({access})"
+    )
+    guardians = student.guardians.all() if access == "full" else []
     return render(
-        request, "people/student_detail.html", {"student": student, "guardians": guardians}
+        request,
+        "people/student_detail.html",
+        {"student": student, "guardians": guardians, "full": access == "full"},
     )
 
 

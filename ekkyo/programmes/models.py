@@ -400,3 +400,220 @@ class Attendance(models.Model):
             if principal.municipality_ids
             else None,
         )
+
+
+class RoundStatus(models.TextChoices):
+    DRAFT = "draft", _("Being prepared")
+    OPEN = "open", _("Open for applications")
+    CLOSED = "closed", _("Closed, not yet allocated")
+    ALLOCATED = "allocated", _("Allocated, not yet published")
+    PUBLISHED = "published", _("Results published")
+
+
+class AllocationRound(models.Model):
+    """One round of applications and seat allocation (DESIGN.md: deferred acceptance).
+
+    Policy: each programme ranks its applicants by the round's rules, in this
+    order — first-time participants first, students of small schools first —
+    then by one seeded lottery shared by all programmes; with
+    ``spread_municipalities`` the ranking then alternates between home
+    municipalities so seats spread across towns. The seed makes a run
+    reproducible.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="rounds")
+    name = models.CharField(_("name"), max_length=120)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    programmes = models.ManyToManyField(
+        Programme, verbose_name=_("programmes"), related_name="rounds"
+    )
+    max_choices = models.PositiveSmallIntegerField(_("choices per student"), default=3)
+    opens_at = models.DateTimeField(_("applications open"))
+    closes_at = models.DateTimeField(_("applications close"))
+    prefer_first_time = models.BooleanField(_("first-time participants first"), default=True)
+    prefer_small_schools = models.BooleanField(_("students of small schools first"), default=True)
+    small_school_size = models.PositiveIntegerField(
+        _("small school: at most this many students"), default=100
+    )
+    spread_municipalities = models.BooleanField(
+        _("spread seats across home municipalities"), default=True
+    )
+    lottery_seed = models.PositiveIntegerField(_("lottery seed"))
+    notice_version = models.CharField(_("consent notice version"), max_length=30, default="2026-04")
+    previous_round = models.ForeignKey(
+        "self",
+        verbose_name=_("second round of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="second_rounds",
+    )
+    status = models.CharField(max_length=12, choices=RoundStatus.choices, default=RoundStatus.DRAFT)
+    allocated_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("allocation round")
+        verbose_name_plural = _("allocation rounds")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="round_window"),
+            models.CheckConstraint(
+                condition=Q(max_choices__gte=1, max_choices__lte=20), name="round_choices"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.status == RoundStatus.OPEN and self.opens_at <= now < self.closes_at
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Not yet submitted")
+    SUBMITTED = "submitted", _("Submitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PLACED = "placed", _("Seat offered")
+    WAITLISTED = "waitlisted", _("On the waiting list")
+    NOT_PLACED = "not_placed", _("No seat this round")
+    EXCLUDED = "excluded", _("Not considered")
+
+
+class SchoolDecision(models.TextChoices):
+    PENDING = "pending", _("Waiting for the school")
+    APPROVED = "approved", _("Approved by the school")
+    DECLINED = "declined", _("Declined by the school")
+
+
+class Application(models.Model):
+    """A student's ranked request in one round (申込). One per student and round."""
+
+    round = models.ForeignKey(
+        AllocationRound, on_delete=models.CASCADE, related_name="applications"
+    )
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="applications")
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    school_decision = models.CharField(
+        _("school decision"),
+        max_length=10,
+        choices=SchoolDecision.choices,
+        default=SchoolDecision.PENDING,
+    )
+    school_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    school_decided_at = models.DateTimeField(null=True, blank=True)
+    school_note = models.CharField(_("note from the school"), max_length=300, blank=True)
+    placed_programme = models.ForeignKey(
+        Programme, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.JSONField(_("why"), default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        base_manager_name = "_plain"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "student"], name="one_application_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.round_id}"
+
+    @classmethod
+    def tenancy_filter(cls, principal: Principal) -> Q:
+        visible = Student._plain.filter(Student.tenancy_filter(principal)).values("pk")
+        return Q(student_id__in=visible)
+
+
+class ProgrammeQuestion(models.Model):
+    """A programme's own question to applicants (e.g. 「志望動機」)."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=300)
+    text_en = models.CharField(_("question (English)"), max_length=300, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    max_length = models.PositiveIntegerField(_("longest answer (characters)"), default=400)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self) -> str:
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        return self.text_en if _en() and self.text_en else self.text
+
+
+class ApplicationChoice(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="choices")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="choices")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["application", "rank"]
+        verbose_name = _("choice")
+        verbose_name_plural = _("choices")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "rank"], name="choice_rank_unique"),
+            models.UniqueConstraint(
+                fields=["application", "programme"], name="choice_programme_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}#{self.rank} {self.programme_id}"
+
+
+class Reflection(models.Model):
+    """After a stay or a programme: what the student learned about the other
+    region and about their own (feeds the portfolio)."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="reflections")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="reflections")
+    about_other_region = models.TextField(_("What did you learn about the region you visited?"))
+    about_own_region = models.TextField(_("What did you notice about your own region?"))
+    submitted_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+
+    class Meta:
+        verbose_name = _("reflection")
+        verbose_name_plural = _("reflections")
+        base_manager_name = "_plain"
+        constraints = [
+            models.UniqueConstraint(fields=["student", "programme"], name="one_reflection")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} on {self.programme_id}"
+
+    @classmethod
+    def tenancy_filter(cls, principal: Principal) -> Q:
+        visible = Student._plain.filter(Student.full_access_filter(principal)).values("pk")
+        return any_of(
+            Q(student_id__in=visible),
+            Q(programme__host_municipality_id__in=principal.municipality_ids)
+            if principal.municipality_ids
+            else None,
+        )

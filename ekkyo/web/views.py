@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ekkyo.people.models import Student
+from ekkyo.people.selectors import student_list
 from ekkyo.registry.models import Consortium, Member
 from ekkyo.registry.selectors import current_fiscal_year, members_active, schools_for_principal
 from ekkyo.tenancy.principal import Principal, Role
@@ -35,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         schools = schools_for_principal(principal)
         context["schools"] = schools.annotate(n=Count("students"))[:12]
         context["school_count"] = schools.count()
-        context["student_count"] = Student.objects.count()
+        context["student_count"] = student_list().count()
     if principal.has_role(Role.CONSORTIUM_ADMIN):
         sections.append("admin")
         context["admin_consortia"] = Consortium.objects.filter(

@@ -15,7 +15,7 @@ from ..factories import PASSWORD, TOTP_SECRET, World, build_world
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

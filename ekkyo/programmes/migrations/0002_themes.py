@@ -2,23 +2,10 @@
 
 from django.db import migrations
 
-THEMES = [
-    ("agriculture", "農業", "Agriculture"),
-    ("fisheries", "漁業", "Fisheries"),
-    ("forestry", "林業", "Forestry"),
-    ("disaster", "防災", "Disaster preparedness"),
-    ("tourism", "観光", "Tourism"),
-    ("welfare", "福祉", "Welfare"),
-    ("community", "まちづくり", "Community development"),
-    ("environment", "環境", "Environment"),
-    ("culture", "伝統文化", "Traditional culture"),
-    ("ict", "ICT・デジタル", "ICT and digital"),
-    ("international", "国際交流", "International exchange"),
-    ("education", "教育", "Education"),
-]
-
 
 def load(apps, schema_editor):
+    from ekkyo.programmes.themes import THEMES
+
     Theme = apps.get_model("programmes", "Theme")
     for code, name, name_en in THEMES:
         Theme.objects.update_or_create(code=code, defaults={"name": name, "name_en": name_en})
