@@ -21,7 +21,16 @@ from ekkyo.accounts.models import Membership, User
 from ekkyo.core.codes import municipality_check_digit
 from ekkyo.crypto import encrypt_text
 from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
-from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
+from ekkyo.programmes.models import (
+    AllocationRound,
+    Application,
+    ApplicationChoice,
+    ApplicationStatus,
+    Programme,
+    ProgrammeKind,
+    ProgrammeStatus,
+    RoundStatus,
+)
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
 from ekkyo.registry.services import prefectures_ensure
 from ekkyo.tenancy.principal import Role, system_scope
@@ -131,6 +140,11 @@ class Tenant:
     import_batch: RosterImport
     draft: Programme
     published: Programme
+    round: AllocationRound
+    application: Application
+    family: Any = None
+    stay: Any = None
+    session: Any = None
     users: dict[Role, User] = field(default_factory=dict)
 
 
@@ -172,7 +186,51 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
     )
     draft = programme(consortium, muni, title=f"{label}非公開企画", status=ProgrammeStatus.DRAFT)
     published = programme(consortium, muni, title=f"{label}公開企画")
-    tenant = Tenant(consortium, muni, sch, students, guardian, batch, draft, published)
+    from django.utils import timezone
+
+    round_ = AllocationRound.objects.create(
+        consortium=consortium,
+        name=f"{label}秘密ラウンド",
+        fiscal_year=2026,
+        opens_at=timezone.now() - timezone.timedelta(days=1),
+        closes_at=timezone.now() + timezone.timedelta(days=1),
+        lottery_seed=1,
+        status=RoundStatus.OPEN,
+    )
+    round_.programmes.add(published)
+    application = Application._plain.create(
+        round=round_, student=students[2], status=ApplicationStatus.SUBMITTED
+    )
+    ApplicationChoice.objects.create(application=application, programme=published, rank=1)
+    from ekkyo.hosting.models import HostFamily
+    from ekkyo.programmes.models import Stay
+
+    family = HostFamily._plain.create(
+        consortium=consortium, municipality=muni, name=f"{label}受入家庭", guest_capacity=2
+    )
+    stay = Stay._plain.create(
+        programme=published,
+        student=students[2],
+        arrival=published.starts_on,
+        departure=published.ends_on,
+        host_family=family,
+    )
+    stay.health = {"allergies": ["egg"], "notes": f"{label}健康メモ"}
+    stay.save()
+    tenant = Tenant(
+        consortium, muni, sch, students, guardian, batch, draft, published, round_, application
+    )
+    tenant.family = family
+    tenant.stay = stay
+    from ekkyo.programmes.models import Session
+
+    tenant.session = Session.objects.create(
+        programme=published,
+        kind="online",
+        title=f"{label}事前会",
+        starts_at=timezone.now() - timezone.timedelta(days=2),
+        ends_at=timezone.now() - timezone.timedelta(days=2) + timezone.timedelta(hours=1),
+    )
     if staff:
         slug = label.lower()
         admin = user(
@@ -197,6 +255,7 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
             role=Role.HOST,
             consortium=consortium,
             municipality=muni,
+            host_family=family,
             organisation=f"{label}ホストファミリー会",
         )
         partner = user(f"partner-{slug}@example.jp", name=f"{label}企業")
@@ -237,6 +296,10 @@ def build_world() -> World:
             t.guardian.email,
             t.import_batch.filename,
             t.draft.title,
+            t.family.name,
+            f"{'Aside' if key == 'a2' else 'Beta'}健康メモ",
+            # Rounds are consortium-wide: only another consortium's is secret.
+            *([t.round.name] if key == "b" else []),
             *(u.email for u in t.users.values() if u.email),
         ]
     return world

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from django.db import transaction
 from ekkyo.accounts.models import Membership, User
 from ekkyo.core import synthetic
 from ekkyo.crypto import encrypt_text
+from ekkyo.demo.participation import seed_participation
 from ekkyo.people.models import Guardian, GuardianLink, Student
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
 from ekkyo.tenancy.principal import system_scope
@@ -67,6 +69,7 @@ def demo_reset() -> None:
                 "user_id", flat=True
             )
         )
+        _reset_participation(consortium)
         GuardianLink.objects.filter(student__consortium=consortium).delete()
         Guardian._plain.filter(consortium=consortium).delete()
         user_ids += list(
@@ -81,6 +84,35 @@ def demo_reset() -> None:
         consortium.delete()
         School.objects.filter(is_sample=True, students__isnull=True).delete()
         Municipality.objects.filter(is_sample=True, schools__isnull=True).delete()
+
+
+def _reset_participation(consortium: Consortium) -> None:
+    from ekkyo.hosting.models import HostFamily
+    from ekkyo.partners.models import Partner
+    from ekkyo.people.models import Consent
+    from ekkyo.programmes.models import (
+        AllocationRound,
+        Attendance,
+        Programme,
+        Reflection,
+        Residence,
+        Seat,
+        Stay,
+    )
+
+    students = Student._plain.filter(consortium=consortium)
+    programmes = Programme.objects.filter(consortium=consortium)
+    Attendance._plain.filter(student__in=students).delete()
+    Attendance._plain.filter(session__programme__in=programmes).delete()
+    Consent._plain.filter(student__in=students).delete()
+    AllocationRound.objects.filter(consortium=consortium).delete()
+    for by_student in (Stay, Residence, Reflection, Seat):
+        by_student._plain.filter(student__in=students).delete()
+        by_student._plain.filter(programme__in=programmes).delete()
+    programmes.delete()
+    Membership.objects.filter(consortium=consortium).update(host_family=None, partner=None)
+    HostFamily._plain.filter(consortium=consortium).delete()
+    Partner.objects.filter(consortium=consortium).delete()
 
 
 def demo_seed(
@@ -232,6 +264,12 @@ def demo_seed(
         progress(f"guardians: {len(guardians)}")
         _seed_staff(consortium=consortium, staff=data.staff, munis=munis, school_ids=school_ids)
         _seed_guardian_account(consortium=consortium)
+        seed_participation(
+            consortium=consortium,
+            rng=random.Random(seed),  # noqa: S311 — reproducible synthetic data
+            fy=data.fiscal_year,
+            progress=progress,
+        )
     return SeedSummary(
         municipalities=len(data.municipalities),
         members=len(members),

@@ -84,3 +84,69 @@ class HostFamily(models.Model):
             else None,
             Q(pk__in=principal.host_ids) if principal.host_ids else None,
         )
+
+
+class RequestStatus(models.TextChoices):
+    SENT = "sent", _("Sent to the host")
+    HOST_ACCEPTED = "host_accepted", _("Accepted by the host")
+    HOST_DECLINED = "host_declined", _("Declined by the host")
+    CONFIRMED = "confirmed", _("Confirmed by the student")
+    STUDENT_DECLINED = "student_declined", _("Declined by the student")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the town")
+
+
+class HostRequest(models.Model):
+    """A request (照会) to a host family to host one guest's stay.
+
+    Sent by the host town; the family accepts or declines; then the student
+    (with their guardian) confirms, which places the stay with the family.
+    """
+
+    stay = models.ForeignKey(
+        "programmes.Stay", on_delete=models.CASCADE, related_name="host_requests"
+    )
+    host_family = models.ForeignKey(HostFamily, on_delete=models.CASCADE, related_name="requests")
+    status = models.CharField(
+        _("status"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.SENT
+    )
+    score = models.FloatField(_("suggestion score"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("host request")
+        verbose_name_plural = _("host requests")
+        base_manager_name = "_plain"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stay", "host_family"],
+                condition=~Q(status__in=["host_declined", "student_declined", "withdrawn"]),
+                name="one_open_request_per_stay_and_host",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stay_id} → {self.host_family_id} ({self.status})"
+
+    @classmethod
+    def tenancy_filter(cls, principal: Principal) -> Q:
+        return any_of(
+            Q(host_family__consortium_id__in=principal.admin_consortium_ids)
+            if principal.admin_consortium_ids
+            else None,
+            Q(host_family__municipality_id__in=principal.municipality_ids)
+            if principal.municipality_ids
+            else None,
+            Q(host_family_id__in=principal.host_ids) if principal.host_ids else None,
+            Q(stay__student_id=principal.student_id) if principal.student_id else None,
+            Q(stay__student_id__in=principal.child_student_ids)
+            if principal.child_student_ids
+            else None,
+        )

@@ -11,7 +11,9 @@ is personal data and goes through TenantManager.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -296,6 +298,10 @@ class Stay(models.Model):
         related_name="stays",
     )
     cancelled = models.BooleanField(_("cancelled"), default=False)
+    # Class I (要配慮個人情報): allergies, diet for reasons of health or belief,
+    # medical notes. Encrypted at rest (ekkyo.crypto), read through
+    # ``health``; shown to the host only while the guardian's consent holds.
+    health_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
@@ -311,6 +317,22 @@ class Stay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} {self.arrival}–{self.departure}"
+
+    @property
+    def health(self) -> dict[str, Any]:
+        """Allergies, diet needs, pet allergy and notes (class I; decrypted on read)."""
+        if not self.health_encrypted:
+            return {}
+        from ekkyo.crypto import decrypt_text
+
+        data: dict[str, Any] = json.loads(decrypt_text(self.health_encrypted))
+        return data
+
+    @health.setter
+    def health(self, value: dict[str, Any]) -> None:
+        from ekkyo.crypto import encrypt_text
+
+        self.health_encrypted = encrypt_text(json.dumps(value, ensure_ascii=False)) if value else ""
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:

@@ -22,12 +22,24 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("people:roster_import"), _("Roster import")))
         items.append((reverse("registry:school_list"), _("Schools")))
         items.append((reverse("programmes:manage_list"), _("Manage programmes")))
+    if principal.has_role(Role.SCHOOL_STAFF):
+        items.append((reverse("programmes:approvals"), _("Approvals")))
+    if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
+        items.append((reverse("hosting:family_list"), _("Host families")))
+        items.append((reverse("programmes:residences"), _("Residences")))
+    if principal.has_role(Role.HOST):
+        items.append((reverse("hosting:host_home"), _("Hosting")))
     if principal.has_role(Role.CONSORTIUM_ADMIN):
+        items.append((reverse("programmes:rounds"), _("Allocation rounds")))
         items.append((reverse("audit:event_list"), _("Audit log")))
     if principal.has_role(Role.STUDENT):
+        items.append((reverse("programmes:my_applications"), _("My applications")))
+        items.append((reverse("hosting:my_stays"), _("Stays")))
         items.append((reverse("people:me"), _("My profile")))
     if principal.has_role(Role.GUARDIAN):
         items.append((reverse("people:my_children"), _("My children")))
+        items.append((reverse("programmes:consents"), _("Consent")))
+        items.append((reverse("hosting:my_stays"), _("Stays")))
     items.append((reverse("registry:member_list"), _("Member towns")))
     current = request.path
     nav = [

@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from ekkyo.people.models import Student
 from ekkyo.people.selectors import student_list
+from ekkyo.programmes.application_views import todo_for
 from ekkyo.registry.models import Consortium, Member
 from ekkyo.registry.selectors import current_fiscal_year, members_active, schools_for_principal
 from ekkyo.tenancy.principal import Principal, Role
@@ -60,5 +61,6 @@ def home(request: HttpRequest) -> HttpResponse:
             pk__in=principal.child_student_ids
         ).select_related("school")
     context["sections"] = sections
+    context["todo"] = todo_for(principal)
     context["roles"] = sorted(r.label for r in principal.roles)
     return render(request, "web/home.html", context)

@@ -84,3 +84,32 @@ def test_demo_accounts_prints_every_role(system: None) -> None:
     ):
         assert role in text
     assert "TOTP secret" in text and "login ID" in text
+
+
+def test_seed_fills_participation_for_two_fiscal_years(system: None) -> None:
+    from django.utils import timezone
+
+    from ekkyo.core.fiscal import fiscal_year_bounds, fiscal_year_of
+    from ekkyo.programmes.models import (
+        AllocationRound,
+        Attendance,
+        Residence,
+        RoundStatus,
+        Seat,
+        Stay,
+    )
+
+    _seed()
+    fy = fiscal_year_of(timezone.localdate())
+    r = AllocationRound.objects.get()
+    assert r.status == RoundStatus.PUBLISHED and r.fiscal_year == fy
+    assert Seat._plain.filter(source="allocation").exists()
+    for year in (fy - 1, fy):
+        start, end = fiscal_year_bounds(year)
+        assert Stay._plain.filter(arrival__lte=end, departure__gte=start).exists(), year
+    assert Stay._plain.filter(cancelled=True).exists() or Stay._plain.count() < 25
+    assert Residence._plain.exists() and Attendance._plain.exists()
+    crossing = Stay._plain.filter(
+        arrival__lte=fiscal_year_bounds(fy - 1)[1], departure__gt=fiscal_year_bounds(fy - 1)[1]
+    )
+    assert crossing.exists(), "a stay that crosses 31 March"

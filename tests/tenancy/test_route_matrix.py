@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from ekkyo.accounts.models import StudentSignInCode
 from ekkyo.people.models import ImportStatus, RosterImport, Student
+from ekkyo.programmes.models import Application
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import Tenant, World
@@ -62,6 +63,9 @@ def _foreign_object(model: type[Any] | None, t: Tenant) -> Any:
         "registry.municipality": t.municipality,
         "registry.consortium": t.consortium,
         "programmes.programme": t.draft,
+        "programmes.allocationround": t.round,
+        "programmes.application": t.application,
+        "hosting.hostfamily": t.family,
         "accounts.user": next(iter(t.users.values()), None) or t.students[0].user,
     }.get(label)
 
@@ -70,6 +74,11 @@ PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "student_id": lambda name, t: str(t.students[0].pk),
     "import_id": lambda name, t: str(t.import_batch.pk),
     "programme_id": lambda name, t: str(t.draft.pk),
+    "round_id": lambda name, t: str(t.round.pk),
+    "family_id": lambda name, t: str(t.family.pk),
+    "stay_id": lambda name, t: str(t.stay.pk),
+    "session_id": lambda name, t: str(t.session.pk),
+    "application_id": lambda name, t: str(t.application.pk),
     "token": lambda name, t: "not-a-token",
     "key": lambda name, t: "not-a-key",
     "uidb36": lambda name, t: "1",
@@ -117,6 +126,11 @@ def _snapshot(world: World) -> dict[str, Any]:
             "imports": sorted(
                 RosterImport._plain.filter(pk__in=[t.import_batch.pk for t in foreign]).values_list(
                     "pk", "status"
+                )
+            ),
+            "applications": sorted(
+                Application._plain.filter(pk__in=[t.application.pk for t in foreign]).values_list(
+                    "pk", "status", "school_decision", "version"
                 )
             ),
             "codes": StudentSignInCode.objects.filter(

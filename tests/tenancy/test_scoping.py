@@ -41,7 +41,7 @@ def test_each_role_sees_what_design_grants(world: World) -> None:
     assert _visible(world, Role.CONSORTIUM_ADMIN) == _ids(a, a2)
     assert _visible(world, Role.MUNICIPALITY_STAFF) == _ids(a)
     assert _visible(world, Role.SCHOOL_STAFF) == _ids(a)
-    assert _visible(world, Role.HOST) == set()
+    assert _visible(world, Role.HOST) == {a.students[2].pk}  # its guest only
     assert _visible(world, Role.PARTNER) == set()
     assert _visible(world, Role.STUDENT) == {a.students[1].pk}
     assert _visible(world, Role.GUARDIAN) == {a.students[0].pk}

@@ -37,3 +37,9 @@ def jdate(value: date | datetime | None) -> str:
         return value.isoformat()
     era_year = fiscal.wareki_date(value).split("年")[0]  # 令和8
     return f"{value.year}年{value.month}月{value.day}日（{era_year}年）"
+
+
+@register.filter
+def get_item(mapping: dict[str, object] | None, key: str) -> object:
+    """``{{ answers|get_item:key }}``: a dict lookup with a computed key."""
+    return (mapping or {}).get(str(key), "")

@@ -1,0 +1,558 @@
+"""Pages of the application workflow for students, guardians, schools and the secretariat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ekkyo.people.models import Guardian, Student
+from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.principal import Principal, Role
+
+from .applications import (
+    ApplicationError,
+    ChoiceInput,
+    application_save,
+    application_submit,
+    application_withdraw,
+    consent_give,
+    consent_withdraw,
+    consents_missing,
+    consents_required,
+    round_allocate,
+    round_publish,
+    round_second,
+    round_set_status,
+    school_decide,
+)
+from .forms import DateTimeInput
+from .models import (
+    AllocationRound,
+    Application,
+    ApplicationStatus,
+    Programme,
+    ProgrammeStatus,
+    Reflection,
+    RoundStatus,
+    SchoolDecision,
+    Seat,
+)
+from .selectors import ineligibility
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return request.principal  # type: ignore[attr-defined,no-any-return]
+
+
+def _student(request: HttpRequest) -> Student:
+    return Student.objects.select_related("school", "home_municipality").get(
+        pk=_principal(request).student_id
+    )
+
+
+# --- students -------------------------------------------------------------------
+
+
+@require_GET
+@require_roles(Role.STUDENT)
+def my_applications(request: HttpRequest) -> HttpResponse:
+    student = _student(request)
+    now = timezone.now()
+    rounds = AllocationRound.objects.filter(
+        consortium_id=student.consortium_id, status=RoundStatus.OPEN, closes_at__gt=now
+    )
+    applications = (
+        Application.objects.filter(student=student)
+        .select_related("round", "placed_programme")
+        .prefetch_related("choices__programme")
+        .order_by("-round__opens_at")
+    )
+    rows = [
+        {"application": a, "missing": consents_missing(a), "why": explain(a)} for a in applications
+    ]
+    return render(
+        request, "programmes/my_applications.html", {"rounds": rounds, "rows": rows, "now": now}
+    )
+
+
+REASON_TEXT = {
+    "filled": gettext_lazy(
+        "every seat went to students with higher priority (your place in its order: "
+        "%(rank)s; the last seat went to place %(cutoff)s)"
+    ),
+    "not_acceptable": gettext_lazy("you were not eligible for it"),
+    "no_seats": gettext_lazy("it had no seats left in this round"),
+}
+
+
+def explain(application: Application) -> list[dict[str, Any]]:
+    """Why the student did not get the programmes they ranked higher (published only)."""
+    if application.round.status != RoundStatus.PUBLISHED:
+        return []
+    why = application.outcome.get("why_not", [])
+    titles = dict(
+        Programme.objects.filter(pk__in=[w["programme"] for w in why]).values_list("pk", "title")
+    )
+    return [
+        {
+            "title": titles.get(w["programme"], "?"),
+            "text": REASON_TEXT.get(w["reason"], w["reason"]) % w,
+            "waitlist": w.get("waitlist"),
+        }
+        for w in why
+    ]
+
+
+def _round_for_student(request: HttpRequest, round_id: int) -> AllocationRound:
+    student = _student(request)
+    round_ = AllocationRound.objects.filter(
+        pk=round_id, consortium_id=student.consortium_id
+    ).first()
+    if round_ is None or round_.status == RoundStatus.DRAFT:
+        raise Http404
+    return round_
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.STUDENT)
+def apply(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = _round_for_student(request, round_id)
+    student = _student(request)
+    programmes = list(
+        round_.programmes.filter(status=ProgrammeStatus.PUBLISHED).prefetch_related("questions")
+    )
+    options = [(p, ineligibility(p, student)) for p in programmes]
+    application = Application.objects.filter(round=round_, student=student).first()
+    current = {c.rank: c for c in application.choices.all()} if application is not None else {}
+    error = ""
+    if request.method == "POST":
+        choices: list[ChoiceInput] = []
+        for rank in range(1, round_.max_choices + 1):
+            value = request.POST.get(f"choice_{rank}", "")
+            if not value:
+                continue
+            if not value.isdigit():
+                error = _("Choose programmes from the list.")
+                break
+            pid = int(value)
+            given = {
+                key.split("_", 2)[2]: request.POST.get(key, "")
+                for key in request.POST
+                if key.startswith(f"answer_{pid}_")
+            }
+            choices.append(ChoiceInput(programme_id=pid, answers=given))
+        version = request.POST.get("version", "")
+        if not error:
+            try:
+                application = application_save(
+                    round_=round_,
+                    student=student,
+                    choices=choices,
+                    expected_version=int(version) if version.isdigit() else None,
+                    user=request.user,
+                    request=request,
+                )
+                if request.POST.get("action") == "submit":
+                    application_submit(application=application, user=request.user, request=request)
+                    messages.success(request, _("Your application was submitted."))
+                else:
+                    messages.success(request, _("Your choices were saved. Submit them when ready."))
+                return redirect("programmes:my_applications")
+            except ApplicationError as exc:
+                error = str(exc.message)
+    answers: dict[str, str] = {}
+    for c in current.values():
+        for qid, text in c.answers.items():
+            answers[f"{c.programme_id}_{qid}"] = text
+    return render(
+        request,
+        "programmes/apply.html",
+        {
+            "round": round_,
+            "options": options,
+            "ranks": [
+                (r, current[r].programme_id if r in current else None)
+                for r in range(1, round_.max_choices + 1)
+            ],
+            "answers": answers,
+            "application": application,
+            "error": error,
+            "open": round_.is_open(),
+        },
+    )
+
+
+@require_POST
+@require_roles(Role.STUDENT, Role.GUARDIAN)
+def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = Application.objects.filter(pk=application_id).first()
+    if application is None:
+        raise Http404
+    application_withdraw(application=application, user=request.user, request=request)
+    messages.info(request, _("The application was withdrawn."))
+    if _principal(request).has_role(Role.STUDENT):
+        return redirect("programmes:my_applications")
+    return redirect("programmes:consents")
+
+
+# --- guardians ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.GUARDIAN)
+def consents(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    guardian = Guardian.objects.get(pk=principal.guardian_id)
+    applications = (
+        Application.objects.filter(student_id__in=principal.child_student_ids)
+        .exclude(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
+        .select_related("round", "student", "placed_programme")
+        .prefetch_related("choices__programme")
+        .order_by("-round__opens_at")
+    )
+    if request.method == "POST":
+        application = applications.filter(pk=request.POST.get("application", "0") or 0).first()
+        if application is None:
+            raise Http404
+        if request.POST.get("action") == "give":
+            if not request.POST.get("agree"):
+                messages.error(request, _("Tick the box to show you have read the notice."))
+            else:
+                consent_give(
+                    application=application, guardian=guardian, user=request.user, request=request
+                )
+                messages.success(request, _("Thank you. Your consent was recorded."))
+        elif request.POST.get("action") == "withdraw":
+            consent_withdraw(application=application, user=request.user, request=request)
+            messages.info(request, _("Your consent was withdrawn."))
+        return redirect("programmes:consents")
+    rows = [
+        {"application": a, "required": consents_required(a), "missing": consents_missing(a)}
+        for a in applications
+    ]
+    return render(request, "programmes/consents.html", {"rows": rows})
+
+
+# --- schools ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.SCHOOL_STAFF, Role.CONSORTIUM_ADMIN)
+def approvals(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    scope = Q(student__school_id__in=principal.school_ids) | Q(
+        round__consortium_id__in=principal.admin_consortium_ids
+    )
+    pending = (
+        Application.objects.filter(scope, status=ApplicationStatus.SUBMITTED)
+        .select_related("round", "student__school")
+        .prefetch_related("choices__programme")
+        .order_by("school_decision", "student__grade", "student__family_name_kana")
+    )
+    if request.method == "POST":
+        application = pending.filter(pk=request.POST.get("application", "0") or 0).first()
+        if application is None:
+            raise Http404
+        try:
+            school_decide(
+                application=application,
+                approve=request.POST.get("action") == "approve",
+                note=request.POST.get("note", ""),
+                user=request.user,
+                request=request,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("programmes:approvals")
+    return render(
+        request,
+        "programmes/approvals.html",
+        {
+            "rows": [{"application": a, "missing": consents_missing(a)} for a in pending],
+            "decisions": SchoolDecision,
+        },
+    )
+
+
+# --- the secretariat ---------------------------------------------------------------
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = AllocationRound
+        fields = [
+            "name",
+            "fiscal_year",
+            "programmes",
+            "max_choices",
+            "opens_at",
+            "closes_at",
+            "prefer_first_time",
+            "prefer_small_schools",
+            "small_school_size",
+            "spread_municipalities",
+            "lottery_seed",
+            "notice_version",
+        ]
+        widgets = {
+            "opens_at": DateTimeInput(),
+            "closes_at": DateTimeInput(),
+            "programmes": forms.CheckboxSelectMultiple(),
+        }
+
+    def __init__(self, *args: Any, consortium_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["programmes"].queryset = Programme.objects.filter(  # type: ignore[attr-defined]
+            consortium_id=consortium_id, status=ProgrammeStatus.PUBLISHED
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            self.add_error("closes_at", gettext_lazy("Applications must close after they open."))
+        return data
+
+
+def _admin_consortium(request: HttpRequest) -> int:
+    ids = sorted(_principal(request).admin_consortium_ids)
+    if not ids:
+        raise Http404
+    return ids[0]
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.CONSORTIUM_ADMIN)
+def rounds(request: HttpRequest) -> HttpResponse:
+    consortium_id = _admin_consortium(request)
+    now = timezone.now()
+    initial = {
+        "opens_at": now.replace(minute=0, second=0, microsecond=0),
+        "closes_at": (now + timedelta(days=14)).replace(minute=0, second=0, microsecond=0),
+        "lottery_seed": now.year * 100 + now.month,
+    }
+    form = RoundForm(request.POST or None, consortium_id=consortium_id, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        round_ = form.save(commit=False)
+        round_.consortium_id = consortium_id
+        round_.save()
+        form.save_m2m()
+        messages.success(request, _("The round was created. Open it when it is ready."))
+        return redirect("programmes:round_manage", round_id=round_.pk)
+    qs = AllocationRound.objects.filter(
+        consortium_id__in=_principal(request).admin_consortium_ids
+    ).annotate(n=Count("applications", filter=~Q(applications__status=ApplicationStatus.DRAFT)))
+    return render(request, "programmes/rounds.html", {"rounds": qs, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.CONSORTIUM_ADMIN)
+def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
+    round_ = AllocationRound.objects.filter(
+        pk=round_id, consortium_id__in=_principal(request).admin_consortium_ids
+    ).first()
+    if round_ is None:
+        raise Http404
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in {"open", "close", "reopen"}:
+                target = {
+                    "open": RoundStatus.OPEN,
+                    "close": RoundStatus.CLOSED,
+                    "reopen": RoundStatus.OPEN,
+                }
+                round_set_status(
+                    round_=round_, status=target[action], user=request.user, request=request
+                )
+            elif action == "allocate":
+                s = round_allocate(round_=round_, user=request.user, request=request)
+                messages.success(
+                    request,
+                    _(
+                        "Allocated: %(placed)s placed, %(waitlisted)s on waiting lists, "
+                        "%(not_placed)s without a seat, %(excluded)s not considered."
+                    )
+                    % s.__dict__,
+                )
+            elif action == "publish":
+                n = round_publish(round_=round_, user=request.user, request=request)
+                messages.success(request, _("Results published; %(n)s seats created.") % {"n": n})
+            elif action == "second":
+                now = timezone.now()
+                second = round_second(
+                    round_=round_,
+                    opens_at=now,
+                    closes_at=now + timedelta(days=7),
+                    user=request.user,
+                )
+                messages.success(request, _("A second round was prepared for the free seats."))
+                return redirect("programmes:round_manage", round_id=second.pk)
+            else:
+                messages.error(request, _("Unknown action."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("programmes:round_manage", round_id=round_.pk)
+    applications = (
+        Application.objects.filter(round=round_)
+        .exclude(status=ApplicationStatus.DRAFT)
+        .select_related("student__school", "placed_programme")
+        .prefetch_related("choices__programme")
+        .order_by("status", "student__school__code", "student__family_name_kana")
+    )
+    programmes = round_.programmes.annotate(
+        n=Count(
+            "choices",
+            filter=Q(choices__application__round=round_)
+            & ~Q(
+                choices__application__status__in=[
+                    ApplicationStatus.DRAFT,
+                    ApplicationStatus.WITHDRAWN,
+                ]
+            ),
+        )
+    )
+    return render(
+        request,
+        "programmes/round_manage.html",
+        {"round": round_, "applications": applications, "programmes": programmes},
+    )
+
+
+class ReflectionForm(forms.ModelForm):
+    class Meta:
+        model = Reflection
+        fields = ["about_other_region", "about_own_region"]
+        widgets = {
+            "about_other_region": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
+            "about_own_region": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
+        }
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.STUDENT)
+def reflection(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """After taking part, the student writes what they learned (feeds the portfolio)."""
+    student = _student(request)
+    seat = (
+        Seat.objects.filter(student=student, programme_id=programme_id, cancelled_at__isnull=True)
+        .select_related("programme")
+        .first()
+    )
+    if seat is None:
+        raise Http404
+    existing = Reflection.objects.filter(student=student, programme_id=programme_id).first()
+    form = ReflectionForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        obj = form.save(commit=False)
+        obj.student = student
+        obj.programme = seat.programme
+        obj.save()
+        messages.success(request, _("Thank you. Your reflection was saved."))
+        return redirect("programmes:my_applications")
+    return render(
+        request, "programmes/reflection.html", {"form": form, "programme": seat.programme}
+    )
+
+
+def todo_for(principal: Principal) -> list[dict[str, Any]]:
+    """What the signed-in person should do next (shown on their home page)."""
+    items: list[dict[str, Any]] = []
+    now = timezone.now()
+    if principal.student_id:
+        for a in (
+            Application.objects.filter(student_id=principal.student_id)
+            .exclude(status=ApplicationStatus.WITHDRAWN)
+            .select_related("round")
+        ):
+            if a.status == ApplicationStatus.DRAFT and a.round.is_open(now):
+                items.append(
+                    {
+                        "text": _("Submit your application for “%(r)s”.") % {"r": a.round.name},
+                        "url": reverse("programmes:apply", args=[a.round_id]),
+                    }
+                )
+            elif a.status == ApplicationStatus.SUBMITTED and consents_missing(a):
+                items.append(
+                    {
+                        "text": _("Ask your guardian to give consent for “%(r)s”.")
+                        % {"r": a.round.name},
+                        "url": reverse("programmes:my_applications"),
+                    }
+                )
+        done = set(
+            Reflection.objects.filter(student_id=principal.student_id).values_list(
+                "programme_id", flat=True
+            )
+        )
+        for seat in Seat.objects.filter(
+            student_id=principal.student_id,
+            cancelled_at__isnull=True,
+            programme__ends_on__lt=timezone.localdate(),
+        ).select_related("programme"):
+            if seat.programme_id not in done:
+                items.append(
+                    {
+                        "text": _("Write your reflection on “%(p)s”.")
+                        % {"p": seat.programme.display_title},
+                        "url": reverse("programmes:reflection", args=[seat.programme_id]),
+                    }
+                )
+    if principal.child_student_ids:
+        waiting = [
+            a
+            for a in Application.objects.filter(
+                student_id__in=principal.child_student_ids, status=ApplicationStatus.SUBMITTED
+            )
+            .select_related("round", "student__school")
+            .prefetch_related("choices__programme")
+            if consents_missing(a)
+        ]
+        if waiting:
+            items.append(
+                {
+                    "text": _("%(n)s application(s) of your children need your consent.")
+                    % {"n": len(waiting)},
+                    "url": reverse("programmes:consents"),
+                }
+            )
+    if principal.school_ids:
+        n = Application.objects.filter(
+            student__school_id__in=principal.school_ids,
+            status=ApplicationStatus.SUBMITTED,
+            school_decision=SchoolDecision.PENDING,
+        ).count()
+        if n:
+            items.append(
+                {
+                    "text": _("%(n)s application(s) wait for the school's approval.") % {"n": n},
+                    "url": reverse("programmes:approvals"),
+                }
+            )
+    if principal.admin_consortium_ids:
+        for r in AllocationRound.objects.filter(
+            consortium_id__in=principal.admin_consortium_ids,
+            status__in=[RoundStatus.CLOSED, RoundStatus.ALLOCATED],
+        ):
+            text = (
+                _("Run the allocation for “%(r)s”.")
+                if r.status == RoundStatus.CLOSED
+                else _("Review and publish the results of “%(r)s”.")
+            )
+            items.append(
+                {
+                    "text": text % {"r": r.name},
+                    "url": reverse("programmes:round_manage", args=[r.pk]),
+                }
+            )
+    return items

@@ -1,0 +1,103 @@
+"""Emails for application status changes, in each recipient's language.
+
+Students usually have no email address; their guardians get the message,
+and a student account with an address gets it too. Sending happens after
+the transaction commits, so a rolled-back change never emails anyone. The
+same events show on the applicant's to-do list (``todo_for``), so nobody
+depends on email.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("ekkyo.notifications")
+
+SUBJECTS = {
+    "submitted": "Your application was submitted",
+    "consent_given": "A guardian gave consent",
+    "consent_withdrawn": "A guardian withdrew consent",
+    "approved": "The school approved the application",
+    "declined": "The school declined the application",
+    "withdrawn": "The application was withdrawn",
+    "published": "The results of the allocation round",
+}
+
+
+def _recipients(application: Any) -> list[tuple[str, str]]:
+    from ekkyo.people.models import Guardian
+
+    student = application.student
+    out: list[tuple[str, str]] = []
+    for g in Guardian._plain.filter(links__student_id=student.pk).exclude(email=""):
+        out.append((g.email, g.preferred_language or "ja"))
+    if student.user_id and student.user.email:
+        out.append((student.user.email, student.preferred_language or "ja"))
+    seen: set[str] = set()
+    return [(e, lang) for e, lang in out if not (e in seen or seen.add(e))]  # type: ignore[func-returns-value]
+
+
+_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("ekkyo_mail_off", default=False)
+
+
+@contextlib.contextmanager
+def suppressed() -> Iterator[None]:
+    """No emails inside this block (loading demo data, re-running history)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def application_changed(application: Any, event: str) -> None:
+    """Queue the emails for ``event`` until the current transaction commits."""
+    if _suppressed.get():
+        return
+    application_id = application.pk
+    transaction.on_commit(lambda: _send(application_id, event))
+
+
+def _send(application_id: int, event: str) -> None:
+    from .models import Application
+
+    application = (
+        Application._plain.select_related("student__user", "round", "placed_programme")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        return
+    for email, lang in _recipients(application):
+        with translation.override(lang):
+            subject = "[越境ねっと] " + _(SUBJECTS.get(event, "Your application"))
+            body = render_to_string(
+                "programmes/email/application.txt",
+                {"application": application, "event": event, "student": application.student},
+            )
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except OSError:  # the mail server is down: the to-do list still shows it
+            logger.exception("could not send %s email for application %s", event, application_id)
+
+
+def _noop_catalogue() -> None:  # pragma: no cover - lets makemessages find SUBJECTS
+    _("Your application was submitted")
+    _("A guardian gave consent")
+    _("A guardian withdrew consent")
+    _("The school approved the application")
+    _("The school declined the application")
+    _("The application was withdrawn")
+    _("The results of the allocation round")
+    _("Your application")
