@@ -18,18 +18,24 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
 def fill_english(po: polib.POFile) -> int:
-    filled = 0
+    """Make every English msgstr its msgid. msgmerge's fuzzy guesses (a similar
+    old string's text) are overwritten, never kept. Returns entries changed."""
+    changed = 0
     for entry in po:
         if entry.msgid_plural:
-            if not entry.msgstr_plural.get(0):
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-                filled += 1
-        elif not entry.msgstr:
+            wanted = {0: entry.msgid, 1: entry.msgid_plural}
+            if entry.msgstr_plural != wanted:
+                entry.msgstr_plural = wanted
+                changed += 1
+        elif entry.msgstr != entry.msgid:
             entry.msgstr = entry.msgid
-            filled += 1
+            changed += 1
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
-    return filled
+            changed += 1
+        entry.previous_msgid = None
+        entry.previous_msgid_plural = None
+    return changed
 
 
 def catalogues() -> list[Path]:

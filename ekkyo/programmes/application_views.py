@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ekkyo.people.models import Guardian, Student
 from ekkyo.tenancy.access import require_roles
@@ -31,6 +31,7 @@ from .applications import (
     consents_missing,
     consents_required,
     round_allocate,
+    round_fill_from_waitlists,
     round_publish,
     round_second,
     round_set_status,
@@ -193,17 +194,27 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @require_roles(Role.STUDENT, Role.GUARDIAN)
 def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = Application.objects.filter(pk=application_id).first()
+    """Withdrawal asks once more (a seat given is released for someone else)."""
+    application = (
+        Application.objects.filter(pk=application_id)
+        .select_related("round", "student", "placed_programme")
+        .first()
+    )
     if application is None:
         raise Http404
-    application_withdraw(application=application, user=request.user, request=request)
-    messages.info(request, _("The application was withdrawn."))
-    if _principal(request).has_role(Role.STUDENT):
-        return redirect("programmes:my_applications")
-    return redirect("programmes:consents")
+    back = (
+        "programmes:my_applications"
+        if _principal(request).has_role(Role.STUDENT)
+        else "programmes:consents"
+    )
+    if request.method == "POST":
+        application_withdraw(application=application, user=request.user, request=request)
+        messages.info(request, _("The application was withdrawn."))
+        return redirect(back)
+    return render(request, "programmes/withdraw.html", {"application": application, "back": back})
 
 
 # --- guardians ---------------------------------------------------------------------
@@ -388,6 +399,11 @@ def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
             elif action == "publish":
                 n = round_publish(round_=round_, user=request.user, request=request)
                 messages.success(request, _("Results published; %(n)s seats created.") % {"n": n})
+            elif action == "waitlist":
+                n = round_fill_from_waitlists(round_=round_, user=request.user, request=request)
+                messages.success(
+                    request, _("%(n)s freed seats were offered from the waiting lists.") % {"n": n}
+                )
             elif action == "second":
                 now = timezone.now()
                 second = round_second(

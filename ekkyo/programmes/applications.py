@@ -604,3 +604,66 @@ def open_rounds_for(student: Student) -> list[AllocationRound]:
             closes_at__gt=now,
         )
     )
+
+
+@transaction.atomic
+def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: Any = None) -> int:
+    """Offer seats freed since publication (withdrawals, cancellations) to the
+    waiting lists, in each programme's priority order. Returns seats offered."""
+    round_ = AllocationRound.objects.select_for_update().get(pk=round_.pk)
+    if round_.status != RoundStatus.PUBLISHED:
+        raise ApplicationError(_("Publish the round's results first."))
+    programmes = {p.pk: p for p in Programme.objects.select_for_update().filter(rounds=round_)}
+    taken = dict(
+        Seat._plain.filter(programme_id__in=programmes, cancelled_at__isnull=True)
+        .values("programme_id")
+        .annotate(n=Count("pk"))
+        .values_list("programme_id", "n")
+    )
+    waiting: dict[int, list[tuple[int, Application]]] = defaultdict(list)
+    for a in Application._plain.filter(
+        round=round_, status__in=[ApplicationStatus.WAITLISTED, ApplicationStatus.PLACED]
+    ).select_related("student"):
+        for w in a.outcome.get("why_not", []):
+            if w.get("waitlist"):
+                waiting[w["programme"]].append((w["waitlist"], a))
+    offered = 0
+    moved: set[int] = set()
+    for pid, queue in waiting.items():
+        programme = programmes.get(pid)
+        if programme is None:
+            continue
+        free = programme.capacity - taken.get(pid, 0)
+        for _position, a in sorted(queue, key=lambda x: x[0]):
+            if free <= 0:
+                break
+            if a.pk in moved or a.status == ApplicationStatus.WITHDRAWN:
+                continue
+            # The student moves up to a programme they ranked higher: release the old seat.
+            if a.placed_programme_id:
+                Seat._plain.filter(
+                    student_id=a.student_id,
+                    programme_id=a.placed_programme_id,
+                    cancelled_at__isnull=True,
+                ).update(cancelled_at=timezone.now())
+            Seat._plain.create(
+                programme_id=pid, student_id=a.student_id, source=Seat.Source.ALLOCATION
+            )
+            a.placed_programme_id = pid
+            a.status = ApplicationStatus.PLACED
+            a.version += 1
+            a.save(update_fields=["placed_programme", "status", "version"])
+            notifications.application_changed(a, "published")
+            moved.add(a.pk)
+            free -= 1
+            offered += 1
+    audit_record(
+        request=request,
+        user=user,
+        action=Action.UPDATE,
+        object_type="programmes.allocationround",
+        object_id=round_.pk,
+        consortium_id=round_.consortium_id,
+        summary=f"seats offered from waiting lists ({offered})",
+    )
+    return offered

@@ -10,7 +10,7 @@ from ekkyo.registry.models import Municipality, School
 from ekkyo.registry.selectors import schools_for_principal
 from ekkyo.tenancy.principal import Principal
 
-from .models import Programme, ProgrammeKind, Session, Theme
+from .models import Programme, ProgrammeKind, ProgrammeQuestion, Session, Theme
 
 
 class CatalogueFilterForm(forms.Form):
@@ -147,3 +147,9 @@ class SessionForm(forms.ModelForm):
 class SeatConfirmForm(forms.Form):
     school = forms.CharField(label=_("School code"), max_length=13)
     student_number = forms.CharField(label=_("Student number"), max_length=32)
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeQuestion
+        fields = ["text", "text_en", "required", "max_length"]

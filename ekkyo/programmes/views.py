@@ -23,8 +23,8 @@ from ekkyo.tenancy.access import require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from . import ics
-from .forms import CatalogueFilterForm, ProgrammeForm, SeatConfirmForm, SessionForm
-from .models import Programme, ProgrammeStatus, Seat, Session
+from .forms import CatalogueFilterForm, ProgrammeForm, QuestionForm, SeatConfirmForm, SessionForm
+from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Seat, Session, Stay
 from .selectors import (
     CatalogueFilter,
     catalogue,
@@ -228,6 +228,7 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
         raise Http404
     session_form = SessionForm(request.POST or None, prefix="session")
     seat_form = SeatConfirmForm(request.POST or None, prefix="seat")
+    question_form = QuestionForm(request.POST or None, prefix="question")
     action = request.POST.get("action")
     if request.method == "POST":
         if action == "publish":
@@ -262,6 +263,26 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
                         request, _("Seat confirmed for %(name)s.") % {"name": student.full_name}
                     )
                     return redirect(request.path)
+        if action == "question" and question_form.is_valid():
+            q = question_form.save(commit=False)
+            q.programme = programme
+            q.order = programme.questions.count() + 1
+            q.save()
+            messages.success(request, _("The question was added."))
+            return redirect(request.path)
+        if action == "delete_question":
+            ProgrammeQuestion.objects.filter(
+                programme=programme, pk=request.POST.get("question", "0") or 0
+            ).delete()
+            return redirect(request.path)
+        if action == "stay_cancelled":
+            stay = Stay.objects.filter(
+                programme=programme, pk=request.POST.get("stay", "0") or 0
+            ).first()
+            if stay is not None:
+                stay.cancelled = not stay.cancelled
+                stay.save(update_fields=["cancelled"])
+            return redirect(request.path)
         if action == "cancel_seat":
             seat = Seat.objects.filter(
                 pk=request.POST.get("seat", "0") or 0, programme=programme
@@ -281,6 +302,11 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
             "sessions": programme.sessions.annotate(n=Count("attendance")),
             "seats": seats,
             "session_form": session_form,
+            "question_form": question_form,
+            "questions": programme.questions.all(),
+            "stays": Stay.objects.filter(programme=programme).select_related(
+                "student__school", "host_family"
+            ),
             "seat_form": seat_form,
             "places_left": max(0, programme.capacity - programme.seats_taken),  # type: ignore[attr-defined]
         },

@@ -41,13 +41,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("programmes:consents"), _("Consent")))
         items.append((reverse("hosting:my_stays"), _("Stays")))
     items.append((reverse("registry:member_list"), _("Member towns")))
+    # The one item whose URL is the longest prefix of this page is current.
     current = request.path
-    nav = [
-        {
-            "url": url,
-            "label": label,
-            "current": url == current or (url != "/" and current.startswith(url)),
-        }
-        for url, label in items
+    matches = [
+        url for url, _label in items if url == current or (url != "/" and current.startswith(url))
     ]
+    best = max(matches, key=len) if matches else None
+    nav = [{"url": url, "label": label, "current": url == best} for url, label in items]
     return {"nav_items": nav, "principal": principal}

@@ -77,7 +77,7 @@ def test_town_registers_a_family_and_other_towns_cannot_see_it(world: World, sys
 
 
 def test_suggestions_respect_allergies_and_the_whole_flow(world: World, system: None) -> None:
-    stay, good, unsafe = _setup(world)
+    stay, good, _unsafe = _setup(world)
     from ekkyo.hosting.services import health_save
 
     health_save(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ekkyo.people.models import Consent, Guardian, GuardianLink
 from ekkyo.programmes.applications import (
@@ -39,6 +40,13 @@ from ekkyo.tenancy.principal import Role
 from ..factories import World, programme, user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are matched by their English text below."""
+    with translation.override("en"):
+        yield
 
 
 def _round(world: World, *programmes: object, **extra: object) -> AllocationRound:
@@ -271,3 +279,31 @@ def test_pages_of_the_workflow(world: World, system: None) -> None:
     mine = student.get(reverse("programmes:my_applications")).content.decode()
     assert "ページ" in mine
     assert Seat._plain.filter(student=a.student, programme=p).exists()
+
+
+def test_freed_seat_goes_to_the_waiting_list(world: World, system: None) -> None:
+    from ekkyo.programmes.applications import round_fill_from_waitlists
+
+    host = world.a2.municipality
+    sea = _future(world, host, "海", capacity=1)
+    mountain = _future(world, host, "山", capacity=5)
+    r = _round(world, sea, mountain)
+    apps = [_apply(r, s, sea, mountain) for s in world.a.students]
+    for a in apps:
+        _ready(a, world)
+    r.status = RoundStatus.CLOSED
+    r.save()
+    round_allocate(round_=r, user=None)
+    round_publish(round_=r, user=None)
+    winner = Application._plain.get(round=r, placed_programme=sea)
+    application_withdraw(application=winner, user=None)
+    assert not Seat._plain.filter(programme=sea, cancelled_at__isnull=True).exists()
+    assert round_fill_from_waitlists(round_=r, user=None) == 1
+    moved = Application._plain.get(round=r, placed_programme=sea, status="placed")
+    assert moved.pk != winner.pk
+    # The student moved up: the seat on their lower choice is released.
+    assert not Seat._plain.filter(
+        student=moved.student, programme=mountain, cancelled_at__isnull=True
+    ).exists()
+    assert Seat._plain.filter(programme=sea, cancelled_at__isnull=True).count() == 1
+    assert round_fill_from_waitlists(round_=r, user=None) == 0

@@ -23,7 +23,9 @@ def _admin(world: World) -> Client:
 
 
 def _online_with_seats(world: World) -> Session:
-    p = programme(world.a.consortium, world.a.municipality, title="探究ゼミ", kind=ProgrammeKind.ONLINE)
+    p = programme(
+        world.a.consortium, world.a.municipality, title="探究ゼミ", kind=ProgrammeKind.ONLINE
+    )
     for s in world.a2.students:
         seat_confirm(programme_id=p.pk, student=s, user=None)
     session = Session.objects.create(
@@ -97,7 +99,11 @@ def test_stays_from_seats_and_residences(world: World, system: None) -> None:
         "school": world.a.school.pk,
         "start": "2026-04-01",
     }
-    assert c.post(reverse("programmes:residences"), {**form, "end": "2026-03-01"}).status_code == 200
+    assert (
+        c.post(reverse("programmes:residences"), {**form, "end": "2026-03-01"}).status_code == 200
+    )
     assert c.post(reverse("programmes:residences"), form).status_code == 302
     r = Residence._plain.get(student=s)
-    assert r.home_municipality == s.home_municipality and r.host_municipality == world.a.municipality
+    assert (
+        r.home_municipality == s.home_municipality and r.host_municipality == world.a.municipality
+    )

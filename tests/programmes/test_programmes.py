@@ -160,3 +160,22 @@ def test_seat_by_hand_in_the_page(world: World, system: None) -> None:
     )
     assert refused.status_code == 200
     assert not Seat._plain.filter(student=foreign).exists()
+
+
+def test_questions_and_stay_cancellation_in_the_manage_page(world: World, system: None) -> None:
+    from ekkyo.programmes.models import ProgrammeQuestion, Stay
+
+    client = Client()
+    client.force_login(world.a.users[Role.MUNICIPALITY_STAFF])
+    p = world.a.published
+    url = reverse("programmes:manage_detail", args=[p.pk])
+    client.post(
+        url, {"action": "question", "question-text": "志望動機", "question-max_length": "300"}
+    )
+    q = ProgrammeQuestion.objects.get(programme=p)
+    assert q.text == "志望動機" and q.max_length == 300
+    stay = world.a.stay
+    client.post(url, {"action": "stay_cancelled", "stay": stay.pk})
+    assert Stay._plain.get(pk=stay.pk).cancelled
+    client.post(url, {"action": "delete_question", "question": q.pk})
+    assert not ProgrammeQuestion.objects.filter(programme=p).exists()

@@ -30,6 +30,22 @@ def test_catalogue_is_complete(lang: str) -> None:
     assert not fuzzy, f"fuzzy in {lang}: {fuzzy[:10]}"
 
 
+def test_english_catalogue_is_the_source_text() -> None:
+    """msgmerge's fuzzy guesses must never leak into English pages."""
+    po = polib.pofile(str(PO["en"]))
+    wrong = [
+        e.msgid
+        for e in po
+        if (e.msgid_plural and e.msgstr_plural.get(0) != e.msgid)
+        or (not e.msgid_plural and e.msgstr != e.msgid)
+    ]
+    assert not wrong, wrong[:5]
+    with translation.override("en"):
+        from django.utils.translation import gettext
+
+        assert gettext("Choose at most %(n)s programmes.") == "Choose at most %(n)s programmes."
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_compiled_catalogue_matches_its_source(lang: str) -> None:
     po = polib.pofile(str(PO[lang]))
