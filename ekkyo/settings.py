@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "ekkyo.partners",
     "ekkyo.hosting",
     "ekkyo.programmes",
+    "ekkyo.surveys",
     "ekkyo.web",
     "ekkyo.demo",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/", include("ekkyo.people.urls")),
     path("programmes/", include("ekkyo.programmes.urls")),
     path("hosting/", include("ekkyo.hosting.urls")),
+    path("", include("ekkyo.surveys.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -27,6 +27,9 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("transactional_db" if _transactional(request) else "db")
     prefectures_ensure()
     themes_ensure()
+    from ekkyo.surveys.services import instruments_ensure
+
+    instruments_ensure()
 
 
 def _transactional(request: pytest.FixtureRequest) -> bool:

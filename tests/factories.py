@@ -145,6 +145,7 @@ class Tenant:
     family: Any = None
     stay: Any = None
     session: Any = None
+    wave: Any = None
     users: dict[Role, User] = field(default_factory=dict)
 
 
@@ -223,7 +224,21 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
     tenant.family = family
     tenant.stay = stay
     from ekkyo.programmes.models import Session
+    from ekkyo.surveys.models import InstrumentVersion, Wave
+    from ekkyo.surveys.services import instruments_ensure
 
+    instruments_ensure()
+    tenant.wave = Wave.objects.create(
+        consortium=consortium,
+        instrument=InstrumentVersion.objects.get(code="ekkyo-student"),
+        title=f"{label}調査",
+        kind="annual",
+        mode="linked",
+        fiscal_year=2026,
+        opens_at=timezone.now() - timezone.timedelta(days=1),
+        closes_at=timezone.now() + timezone.timedelta(days=5),
+    )
+    tenant.wave.schools.add(sch)
     tenant.session = Session.objects.create(
         programme=published,
         kind="online",
@@ -300,6 +315,7 @@ def build_world() -> World:
             f"{'Aside' if key == 'a2' else 'Beta'}健康メモ",
             # Rounds are consortium-wide: only another consortium's is secret.
             *([t.round.name] if key == "b" else []),
+            *([t.wave.title] if key == "b" else []),
             *(u.email for u in t.users.values() if u.email),
         ]
     return world

@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("programmes:manage_list"), _("Manage programmes")))
     if principal.has_role(Role.SCHOOL_STAFF):
         items.append((reverse("programmes:approvals"), _("Approvals")))
+    if principal.has_role(Role.CONSORTIUM_ADMIN, Role.SCHOOL_STAFF):
+        items.append((reverse("surveys:wave_list"), _("Surveys")))
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
         items.append((reverse("hosting:family_list"), _("Host families")))
         items.append((reverse("programmes:residences"), _("Residences")))

@@ -78,6 +78,8 @@ PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "family_id": lambda name, t: str(t.family.pk),
     "stay_id": lambda name, t: str(t.stay.pk),
     "session_id": lambda name, t: str(t.session.pk),
+    "wave_id": lambda name, t: str(t.wave.pk),
+    "school_code": lambda name, t: t.school.code,
     "application_id": lambda name, t: str(t.application.pk),
     "token": lambda name, t: "not-a-token",
     "key": lambda name, t: "not-a-key",

@@ -1,0 +1,234 @@
+"""Staff pages for waves: create, response rates per school, QR sheets, reminders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.core.mail import send_mail
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ekkyo.audit.models import Action
+from ekkyo.audit.services import audit_record
+from ekkyo.people.models import Guardian
+from ekkyo.registry.selectors import schools_for_principal
+from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.principal import Principal, Role
+
+from .models import InstrumentVersion, Response, SurveyToken, Wave, WaveMode
+from .services import class_link_ensure, tokens_ensure, wave_targets
+
+STAFF = (Role.CONSORTIUM_ADMIN, Role.SCHOOL_STAFF)
+
+
+def _principal(request: HttpRequest) -> Principal:
+    return request.principal  # type: ignore[attr-defined,no-any-return]
+
+
+def _waves(principal: Principal) -> Any:
+    return Wave.objects.filter(
+        Q(consortium_id__in=principal.admin_consortium_ids) | Q(schools__in=principal.school_ids)
+    ).distinct()
+
+
+class WaveForm(forms.ModelForm):
+    class Meta:
+        model = Wave
+        fields = [
+            "title",
+            "instrument",
+            "kind",
+            "mode",
+            "fiscal_year",
+            "programme",
+            "paired_with",
+            "schools",
+            "grades",
+            "opens_at",
+            "closes_at",
+        ]
+        widgets = {
+            "opens_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "closes_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "schools": forms.CheckboxSelectMultiple(),
+        }
+
+    def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["schools"].queryset = schools_for_principal(principal)  # type: ignore[attr-defined]
+        self.fields["instrument"].queryset = InstrumentVersion.objects.all()  # type: ignore[attr-defined]
+        self.fields["paired_with"].queryset = Wave.objects.filter(  # type: ignore[attr-defined]
+            consortium_id__in=principal.admin_consortium_ids
+        )
+        from ekkyo.programmes.models import Programme
+
+        self.fields["programme"].queryset = Programme.objects.filter(  # type: ignore[attr-defined]
+            consortium_id__in=principal.admin_consortium_ids
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            self.add_error("closes_at", gettext_lazy("The survey must close after it opens."))
+        grades = data.get("grades") or ""
+        if any(not g.strip().isdigit() for g in grades.split(",") if g.strip()):
+            self.add_error("grades", gettext_lazy("Write grades as numbers separated by commas."))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*STAFF)
+def wave_list(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = None
+    if principal.admin_consortium_ids:
+        form = WaveForm(request.POST or None, principal=principal)
+        if request.method == "POST" and form.is_valid():
+            wave = form.save(commit=False)
+            wave.consortium_id = sorted(principal.admin_consortium_ids)[0]
+            wave.save()
+            form.save_m2m()
+            messages.success(request, _("The wave was created."))
+            return redirect("surveys:wave_detail", wave_id=wave.pk)
+    waves = (
+        _waves(principal).select_related("instrument").annotate(n=Count("responses", distinct=True))
+    )
+    return render(request, "surveys/wave_list.html", {"waves": waves, "form": form})
+
+
+def _wave(request: HttpRequest, wave_id: int) -> Wave:
+    wave = _waves(_principal(request)).filter(pk=wave_id).select_related("instrument").first()
+    if wave is None:
+        raise Http404
+    return wave
+
+
+@require_GET
+@require_roles(*STAFF)
+def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """Response rates per school while the wave is open (the school sees its own)."""
+    wave = _wave(request, wave_id)
+    principal = _principal(request)
+    schools = wave.schools.all()
+    if not principal.admin_consortium_ids:
+        schools = schools.filter(pk__in=principal.school_ids)
+    targets = {s.pk: 0 for s in schools}
+    for student in wave_targets(wave):
+        if student.school_id in targets:
+            targets[student.school_id] += 1
+    answered = dict(
+        Response._plain.filter(wave=wave, school__in=schools)
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .values_list("school_id", "n")
+    )
+    rows = [
+        {
+            "school": s,
+            "target": targets[s.pk],
+            "answered": answered.get(s.pk, 0),
+            "rate": round(100 * answered.get(s.pk, 0) / targets[s.pk]) if targets[s.pk] else None,
+        }
+        for s in schools
+    ]
+    return render(request, "surveys/wave_detail.html", {"wave": wave, "rows": rows})
+
+
+@require_GET
+@require_roles(*STAFF)
+def wave_sheet(request: HttpRequest, wave_id: int, school_code: str) -> HttpResponse:
+    """Printable QR sheet: per-student cards (linked) or a class QR per grade (anonymous)."""
+    wave = _wave(request, wave_id)
+    school = schools_for_principal(_principal(request)).filter(code=school_code, wave=wave).first()
+    if school is None:
+        raise Http404
+    cards = []
+    if wave.mode == WaveMode.LINKED:
+        for student, token in tokens_ensure(wave):
+            if student.school_id != school.pk:
+                continue
+            url = request.build_absolute_uri(reverse("surveys:answer", args=[token]))
+            cards.append(
+                {
+                    "title": student.full_name,
+                    "sub": f"{student.grade}",
+                    "svg": segno.make(url, error="m").svg_inline(scale=3),
+                    "url": url,
+                }
+            )
+    else:
+        grades: list[int | None] = [
+            int(g) for g in wave.grades.split(",") if g.strip().isdigit()
+        ] or [None]
+        for grade in grades:
+            token = class_link_ensure(wave, school.pk, grade)
+            url = request.build_absolute_uri(reverse("surveys:answer", args=[token]))
+            cards.append(
+                {
+                    "title": school.display_name,
+                    "sub": f"{grade or ''}",
+                    "svg": segno.make(url, error="m").svg_inline(scale=5),
+                    "url": url,
+                }
+            )
+    audit_record(
+        request=request,
+        action=Action.VIEW,
+        object_type="surveys.wave",
+        object_id=wave.pk,
+        summary=f"QR sheet {school.code}",
+    )
+    return render(
+        request, "surveys/wave_sheet.html", {"wave": wave, "school": school, "cards": cards}
+    )
+
+
+@require_POST
+@require_roles(*STAFF)
+def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """Linked mode: email the guardians of students who have not answered yet."""
+    wave = _wave(request, wave_id)
+    if wave.mode != WaveMode.LINKED:
+        raise Http404
+    principal = _principal(request)
+    answered = set(Response._plain.filter(wave=wave).values_list("respondent", flat=True))
+    tokens = SurveyToken.objects.filter(wave=wave).select_related("student")
+    if not principal.admin_consortium_ids:
+        tokens = tokens.filter(student__school_id__in=principal.school_ids)
+    sent = 0
+    for t in tokens:
+        if t.student.pseudonym in answered:
+            continue
+        for g in Guardian._plain.filter(links__student_id=t.student_id).exclude(email=""):
+            send_mail(
+                _("[Ekkyo-net] A survey is waiting"),
+                _(
+                    "%(name)s has not answered “%(wave)s” yet. The survey closes on %(when)s. "
+                    "The school will give the link."
+                )
+                % {
+                    "name": t.student.given_name,
+                    "wave": wave.title,
+                    "when": timezone.localtime(wave.closes_at).strftime("%Y-%m-%d"),
+                },
+                None,
+                [g.email],
+            )
+            sent += 1
+        t.reminded_at = timezone.now()
+        t.save(update_fields=["reminded_at"])
+    messages.success(request, _("%(n)s reminders sent.") % {"n": sent})
+    return redirect("surveys:wave_detail", wave_id=wave.pk)
