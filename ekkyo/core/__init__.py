@@ -1,7 +1,8 @@
 """ekkyo's functional core: plain-Python computations with no Django import.
 
 Everything in this package must be importable and testable without Django
-settings: allocation, codes and fiscal years, roster parsing, synthetic data,
-and (later) team formation, scheduling, psychometrics, disclosure control and
-KPI counting. Django apps wrap these modules for persistence and pages.
+settings: codes and fiscal years, roster and attendance-report reading, seat
+allocation, host placement, survey instruments and psychometrics, disclosure
+control, KPI counting and synthetic data. Django apps wrap these modules for
+persistence, permissions and pages.
 """
