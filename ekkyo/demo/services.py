@@ -24,6 +24,7 @@ from ekkyo.accounts.models import Membership, User
 from ekkyo.core import synthetic
 from ekkyo.crypto import encrypt_text
 from ekkyo.demo.participation import seed_participation
+from ekkyo.demo.surveys import seed_waves
 from ekkyo.people.models import Guardian, GuardianLink, Student
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
 from ekkyo.tenancy.principal import system_scope
@@ -99,7 +100,9 @@ def _reset_participation(consortium: Consortium) -> None:
         Seat,
         Stay,
     )
+    from ekkyo.surveys.models import Wave
 
+    Wave.objects.filter(consortium=consortium).delete()
     students = Student._plain.filter(consortium=consortium)
     programmes = Programme.objects.filter(consortium=consortium)
     Attendance._plain.filter(student__in=students).delete()
@@ -267,6 +270,12 @@ def demo_seed(
         seed_participation(
             consortium=consortium,
             rng=random.Random(seed),  # noqa: S311 — reproducible synthetic data
+            fy=data.fiscal_year,
+            progress=progress,
+        )
+        seed_waves(
+            consortium=consortium,
+            rng=random.Random(seed + 1),  # noqa: S311 — reproducible synthetic data
             fy=data.fiscal_year,
             progress=progress,
         )

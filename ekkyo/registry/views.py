@@ -51,4 +51,6 @@ def school_list(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("students"))
         .order_by("municipality__code", "code")
     )
-    return render(request, "registry/school_list.html", {"schools": schools})
+    return render(
+        request, "registry/school_list.html", {"schools": schools, "fy": current_fiscal_year()}
+    )

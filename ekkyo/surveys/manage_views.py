@@ -232,3 +232,36 @@ def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
         t.save(update_fields=["reminded_at"])
     messages.success(request, _("%(n)s reminders sent.") % {"n": sent})
     return redirect("surveys:wave_detail", wave_id=wave.pk)
+
+
+@require_GET
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
+def school_report_view(request: HttpRequest, school_code: str, fy: int) -> HttpResponse:
+    """The school feedback report (page). Disclosure control applies to every figure."""
+    from django.utils.translation import get_language
+
+    from ekkyo.registry.selectors import consortium_for_school
+    from ekkyo.tenancy.principal import system_scope
+
+    from .reports import school_report
+
+    school = schools_for_principal(_principal(request)).filter(code=school_code).first()
+    if school is None:
+        raise Http404
+    consortium = consortium_for_school(school)
+    k = consortium.disclosure_k if consortium else 10
+    with system_scope(reason="school report: consortium comparison after access check"):
+        report = school_report(school=school, fy=fy, k=k)
+    en = (get_language() or "ja").startswith("en")
+    if en and report.get("instrument"):
+        names = {c.code: c.name_en for c in report["instrument"].constructs}
+        for row in report["rows"]:
+            row.name = names.get(row.code, row.name)
+    audit_record(
+        request=request,
+        action=Action.VIEW,
+        object_type="registry.school",
+        object_id=school.code,
+        summary=f"school feedback report FY{fy}",
+    )
+    return render(request, "surveys/school_report.html", {"school": school, "fy": fy, **report})

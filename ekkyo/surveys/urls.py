@@ -19,4 +19,9 @@ urlpatterns += [
         name="wave_sheet",
     ),
     path("surveys/waves/<int:wave_id>/remind/", manage_views.wave_remind, name="wave_remind"),
+    path(
+        "surveys/reports/<str:school_code>/<int:fy>/",
+        manage_views.school_report_view,
+        name="school_report",
+    ),
 ]

@@ -80,6 +80,7 @@ PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "session_id": lambda name, t: str(t.session.pk),
     "wave_id": lambda name, t: str(t.wave.pk),
     "school_code": lambda name, t: t.school.code,
+    "fy": lambda name, t: "2026",
     "application_id": lambda name, t: str(t.application.pk),
     "token": lambda name, t: "not-a-token",
     "key": lambda name, t: "not-a-key",

@@ -43,3 +43,20 @@ def jdate(value: date | datetime | None) -> str:
 def get_item(mapping: dict[str, object] | None, key: str) -> object:
     """``{{ answers|get_item:key }}``: a dict lookup with a computed key."""
     return (mapping or {}).get(str(key), "")
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    """``{% for k in "a b c"|split %}``."""
+    return str(value).split()
+
+
+@register.filter
+def explain(obj: object) -> str:
+    """A core message object (Problem, Published) in the active language."""
+    from django.utils.translation import gettext
+
+    message = getattr(obj, "message", "") or ""
+    params = getattr(obj, "params", None) or {}
+    text = gettext(message) if message else ""
+    return text % params if params else text

@@ -1,0 +1,127 @@
+"""The school feedback report: a school's construct scores for one FY against
+the consortium, inputs beside outputs, year over year, and participants
+against non-participants — every figure through disclosure control.
+
+Figures are means of construct scores (``ekkyo.core.psychometrics``) from the
+FY's annual wave; each figure is published only if built from at least k
+students (the consortium's ``disclosure_k``), with the reason shown
+otherwise (``ekkyo.core.disclosure``). Runs under a system scope in the
+view after the caller's right to the school is checked: it reads responses
+of other schools only to compute the consortium figure.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count
+
+from ekkyo.core.disclosure import Cell, Published, suppress_cells
+from ekkyo.core.psychometrics import construct_scores
+from ekkyo.core.survey_scoring import specs_for
+from ekkyo.crypto import decrypt_text
+from ekkyo.people.models import Student
+from ekkyo.programmes.models import Seat
+from ekkyo.registry.models import School
+
+from .models import Response, Wave
+
+
+@dataclass
+class ReportRow:
+    code: str
+    name: str
+    role: str
+    figures: dict[str, Published]
+
+
+def _frame(wave: Wave) -> pd.DataFrame:
+    rows = []
+    for r in Response._plain.filter(wave=wave).values(
+        "respondent", "school_id", "answers", "class1_encrypted"
+    ):
+        answers = dict(r["answers"])
+        if r["class1_encrypted"]:
+            answers.update(json.loads(decrypt_text(r["class1_encrypted"])))
+        answers["_school"] = r["school_id"]
+        answers["_respondent"] = str(r["respondent"]) if r["respondent"] else None
+        rows.append(answers)
+    return pd.DataFrame(rows)
+
+
+def _scores(wave: Wave) -> tuple[pd.DataFrame, Any]:
+    inst = wave.instrument.parsed()
+    frame = _frame(wave)
+    if frame.empty:
+        return frame, inst
+    items = [i.code for i in inst.items]
+    for code in items:
+        if code not in frame.columns:
+            frame[code] = np.nan
+    scores = construct_scores(frame[items].astype(float), specs_for(inst))
+    scores["_school"] = frame["_school"].to_numpy()
+    scores["_respondent"] = frame["_respondent"].to_numpy()
+    return scores, inst
+
+
+def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
+    # One annual wave per FY is the rule; if there are several, the one with
+    # the most responses stands for the year.
+    waves: dict[int, Wave] = {}
+    for w in (
+        Wave.objects.filter(kind="annual", fiscal_year__in=[fy - 1, fy], schools=school)
+        .annotate(n=Count("responses"))
+        .order_by("n")
+        .select_related("instrument")
+    ):
+        waves[w.fiscal_year] = w
+    current = waves.get(fy)
+    if current is None:
+        return {"wave": None, "rows": [], "k": k}
+    scores, inst = _scores(current)
+    previous, _ = _scores(waves[fy - 1]) if fy - 1 in waves else (pd.DataFrame(), None)
+    participants = {
+        str(p)
+        for p in Student._plain.filter(
+            pk__in=Seat._plain.filter(
+                cancelled_at__isnull=True,
+                programme__starts_on__year__in=[fy, fy + 1],
+            ).values("student_id")
+        ).values_list("pseudonym", flat=True)
+    }
+    rows: list[ReportRow] = []
+    for c in inst.constructs:
+        cells: dict[str, Cell] = {}
+        if not scores.empty and c.code in scores:
+            col = scores[c.code]
+            mine = scores["_school"] == school.pk
+            part = scores["_respondent"].isin(participants)
+            groups = {
+                "school": col[mine],
+                "consortium": col,
+                "participants": col[mine & part],
+                "others": col[mine & ~part],
+            }
+            for key, values in groups.items():
+                values = values.dropna()
+                cells[key] = Cell(float(values.mean()) if len(values) else None, len(values))
+        if not previous.empty and c.code in previous:
+            prev = previous[c.code][previous["_school"] == school.pk].dropna()
+            cells["previous"] = Cell(float(prev.mean()) if len(prev) else None, len(prev))
+        figures = suppress_cells(cells, k=k)
+        # school = participants + others: if either part is hidden, the other
+        # part would reveal it by difference from the school figure (DESIGN.md:
+        # no two published figures may differ by a group under k).
+        parts = ("participants", "others")
+        if any(figures[p].suppressed for p in parts if p in figures):
+            for p in parts:
+                if p in figures and not figures[p].suppressed:
+                    figures[p] = Published(
+                        value=None, suppressed=True, reason="differencing", n=None, k=k
+                    )
+        rows.append(ReportRow(code=c.code, name=c.name_ja, role=c.role, figures=figures))
+    return {"wave": current, "rows": rows, "k": k, "instrument": inst}
