@@ -265,3 +265,88 @@ def school_report_view(request: HttpRequest, school_code: str, fy: int) -> HttpR
         summary=f"school feedback report FY{fy}",
     )
     return render(request, "surveys/school_report.html", {"school": school, "fy": fy, **report})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Responses file (CSV or Excel)"))
+    source = forms.CharField(
+        label=gettext_lazy("Source name"),
+        max_length=100,
+        help_text=gettext_lazy("e.g. “Google Forms 2026 annual”; its column mapping is saved."),
+    )
+    respondent_column = forms.CharField(
+        label=gettext_lazy("Respondent column (optional)"), max_length=100, required=False
+    )
+    apply = forms.BooleanField(
+        label=gettext_lazy("Import now (otherwise only check)"), required=False
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.CONSORTIUM_ADMIN)
+def wave_import(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """Import responses from another tool: check first, then import all or nothing."""
+    from ekkyo.core.response_import import suggest_mapping
+    from ekkyo.core.tabular import TableError, read_table
+    from ekkyo.people.services import translate_problem
+
+    from .imports import responses_import
+    from .models import ImportMapping
+
+    wave = _wave(request, wave_id)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    outcome = None
+    mapping: dict[str, str] = {}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        saved = ImportMapping.objects.filter(
+            consortium_id=wave.consortium_id, name=form.cleaned_data["source"]
+        ).first()
+        if saved is not None:
+            mapping = dict(saved.mapping)
+        else:
+            try:
+                headers = read_table(data, upload.name).headers
+            except TableError:
+                headers = []
+            mapping = suggest_mapping(headers, wave.instrument.parsed())
+        respondent = form.cleaned_data["respondent_column"] or (
+            saved.respondent_column if saved else ""
+        )
+        outcome = responses_import(
+            wave=wave,
+            data=data,
+            filename=upload.name,
+            source=form.cleaned_data["source"],
+            mapping=mapping,
+            respondent_column=respondent,
+            apply=form.cleaned_data["apply"],
+            user=request.user,
+            request=request,
+        )
+        if outcome.ok and form.cleaned_data["apply"]:
+            ImportMapping.objects.update_or_create(
+                consortium_id=wave.consortium_id,
+                name=form.cleaned_data["source"],
+                defaults={
+                    "instrument": wave.instrument,
+                    "mapping": mapping,
+                    "respondent_column": respondent,
+                },
+            )
+            messages.success(
+                request,
+                _("Imported: %(new)s new responses, %(same)s already there.")
+                % {"new": outcome.new, "same": outcome.unchanged},
+            )
+            return redirect("surveys:wave_detail", wave_id=wave.pk)
+    problems = [
+        {"row": p.row, "column": p.column or "", "message": translate_problem(p)}
+        for p in (outcome.problems if outcome else [])
+    ]
+    return render(
+        request,
+        "surveys/wave_import.html",
+        {"wave": wave, "form": form, "outcome": outcome, "problems": problems, "mapping": mapping},
+    )

@@ -19,6 +19,7 @@ urlpatterns += [
         name="wave_sheet",
     ),
     path("surveys/waves/<int:wave_id>/remind/", manage_views.wave_remind, name="wave_remind"),
+    path("surveys/waves/<int:wave_id>/import/", manage_views.wave_import, name="wave_import"),
     path(
         "surveys/reports/<str:school_code>/<int:fy>/",
         manage_views.school_report_view,
