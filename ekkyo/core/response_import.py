@@ -60,10 +60,11 @@ def read_responses_file(
     instrument: Instrument,
     mapping: Mapping[str, str],
     respondent_column: str = "",
+    max_rows: int = 200_000,
 ) -> ImportResult:
     result = ImportResult()
     try:
-        table = read_table(data, filename)
+        table = read_table(data, filename, max_rows=max_rows, max_bytes=64 * 1024 * 1024)
     except TableError as exc:
         result.problems.extend(exc.problems)
         return result
@@ -149,7 +150,11 @@ def read_responses_file(
             raw = values.get(column, "").strip()
             if not raw:
                 continue
-            value = labels[items[code].scale].get(_norm(raw))
+            lookup = labels[items[code].scale]
+            # Numbers are the common case: look them up before normalising text.
+            value = lookup.get(raw)
+            if value is None:
+                value = lookup.get(_norm(raw))
             if value is None:
                 scale = scales[items[code].scale]
                 result.problems.append(

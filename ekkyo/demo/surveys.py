@@ -15,13 +15,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from ekkyo.core.fiscal import fiscal_year_bounds
 from ekkyo.core.instrument import Instrument
 from ekkyo.crypto import encrypt_text
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
+from ekkyo.programmes.models import Programme, Seat
 from ekkyo.registry.models import Consortium, School
 from ekkyo.surveys.models import InstrumentVersion, Response, SurveyToken, Wave, WaveMode
 from ekkyo.surveys.services import instruments_ensure, student_token, token_hash
@@ -125,11 +126,12 @@ def seed_waves(
         )
         counts[f"annual_{year}"] = respond(w, students, participants, 0.75)
     # Pre/post around two finished programmes of last year.
-    for p in Programme.objects.filter(
-        consortium=consortium,
-        kind=ProgrammeKind.SHORT_STAY,
-        ends_on__lt=timezone.localdate(),
-    ).order_by("starts_on")[:2]:
+    finished = (
+        Programme.objects.filter(consortium=consortium, ends_on__lt=timezone.localdate())
+        .annotate(n=Count("seats"))
+        .order_by("-n", "pk")[:2]
+    )
+    for p in finished:
         who_ids = set(
             Seat._plain.filter(programme=p, cancelled_at__isnull=True).values_list(
                 "student_id", flat=True

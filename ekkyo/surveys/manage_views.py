@@ -350,3 +350,30 @@ def wave_import(request: HttpRequest, wave_id: int) -> HttpResponse:
         "surveys/wave_import.html",
         {"wave": wave, "form": form, "outcome": outcome, "problems": problems, "mapping": mapping},
     )
+
+
+@require_GET
+@require_roles(Role.CONSORTIUM_ADMIN)
+def effects(request: HttpRequest, fy: int) -> HttpResponse:
+    """Growth and programme effects for the secretariat (groups under k are not shown)."""
+    from ekkyo.registry.models import Consortium
+    from ekkyo.tenancy.principal import system_scope
+
+    from .reports import fy_did, paired_effects
+
+    principal = _principal(request)
+    consortium = Consortium.objects.filter(pk__in=principal.admin_consortium_ids).first()
+    if consortium is None:
+        raise Http404
+    k = consortium.disclosure_k
+    with system_scope(reason="effects: consortium-wide figures for the secretariat"):
+        did_rows = fy_did(consortium_id=consortium.pk, fy=fy, k=k)
+        posts = [
+            {"wave": w, "rows": paired_effects(post=w, k=k)}
+            for w in Wave.objects.filter(
+                consortium=consortium, kind="post", fiscal_year=fy, paired_with__isnull=False
+            ).select_related("paired_with", "instrument")
+        ]
+    return render(
+        request, "surveys/effects.html", {"fy": fy, "did": did_rows, "posts": posts, "k": k}
+    )

@@ -125,3 +125,94 @@ def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
                     )
         rows.append(ReportRow(code=c.code, name=c.name_ja, role=c.role, figures=figures))
     return {"wave": current, "rows": rows, "k": k, "instrument": inst}
+
+
+def _by_respondent(wave: Wave) -> tuple[pd.DataFrame, Any]:
+    scores, inst = _scores(wave)
+    if scores.empty:
+        return scores, inst
+    scores = scores[scores["_respondent"].notna()].set_index("_respondent")
+    return scores, inst
+
+
+@dataclass
+class EffectRow:
+    code: str
+    name: str
+    change: Any | None
+    did: Any | None
+    note: str = ""
+
+
+def paired_effects(*, post: Wave, k: int) -> list[EffectRow]:
+    """Pre/post change per construct for a post wave paired with its pre wave."""
+    from ekkyo.core.psychometrics import paired_change
+
+    if post.paired_with_id is None:
+        return []
+    pre_scores, inst = _by_respondent(post.paired_with)  # type: ignore[arg-type]
+    post_scores, _ = _by_respondent(post)
+    rows = []
+    common: Any = pre_scores.index.intersection(post_scores.index) if not pre_scores.empty else []
+    for c in inst.constructs:
+        if len(common) < k or c.code not in pre_scores:
+            rows.append(EffectRow(c.code, c.name_ja, None, None, "small"))
+            continue
+        change = paired_change(pre_scores.loc[common, c.code], post_scores.loc[common, c.code])
+        rows.append(EffectRow(c.code, c.name_ja, change if change.n >= k else None, None))
+    return rows
+
+
+def fy_did(*, consortium_id: int, fy: int, k: int) -> list[EffectRow]:
+    """Participants vs non-participants: change between the FY−1 and FY annual
+    waves (difference in differences). Observational, not proof of cause."""
+    from ekkyo.core.fiscal import fiscal_year_bounds
+    from ekkyo.core.psychometrics import difference_in_differences
+
+    waves = {
+        w.fiscal_year: w
+        for w in Wave.objects.filter(
+            consortium_id=consortium_id, kind="annual", fiscal_year__in=[fy - 1, fy]
+        )
+        .annotate(n=Count("responses"))
+        .order_by("n")
+        .select_related("instrument")
+    }
+    if fy - 1 not in waves or fy not in waves:
+        return []
+    before, inst = _by_respondent(waves[fy - 1])
+    after, _ = _by_respondent(waves[fy])
+    start, end = fiscal_year_bounds(fy)
+    took_part = {
+        str(p)
+        for p in Student._plain.filter(
+            pk__in=Seat._plain.filter(
+                cancelled_at__isnull=True,
+                programme__starts_on__gte=start,
+                programme__starts_on__lte=end,
+                programme__consortium_id=consortium_id,
+            ).values("student_id")
+        ).values_list("pseudonym", flat=True)
+    }
+    both = before.index.intersection(after.index)
+    treat = [r for r in both if r in took_part]
+    ctrl = [r for r in both if r not in took_part]
+    rows = []
+    for c in inst.constructs:
+        if len(treat) < k or len(ctrl) < k or c.code not in before:
+            rows.append(EffectRow(c.code, c.name_ja, None, None, "small"))
+            continue
+        rows.append(
+            EffectRow(
+                c.code,
+                c.name_ja,
+                None,
+                difference_in_differences(
+                    before.loc[treat, c.code],
+                    after.loc[treat, c.code],
+                    before.loc[ctrl, c.code],
+                    after.loc[ctrl, c.code],
+                ),
+            )
+        )
+    return rows

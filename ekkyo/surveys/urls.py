@@ -20,6 +20,7 @@ urlpatterns += [
     ),
     path("surveys/waves/<int:wave_id>/remind/", manage_views.wave_remind, name="wave_remind"),
     path("surveys/waves/<int:wave_id>/import/", manage_views.wave_import, name="wave_import"),
+    path("surveys/effects/<int:fy>/", manage_views.effects, name="effects"),
     path(
         "surveys/reports/<str:school_code>/<int:fy>/",
         manage_views.school_report_view,

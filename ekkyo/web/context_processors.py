@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ekkyo.registry.selectors import current_fiscal_year
 from ekkyo.tenancy.principal import ANONYMOUS, Role
 
 
@@ -33,6 +34,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("hosting:host_home"), _("Hosting")))
     if principal.has_role(Role.CONSORTIUM_ADMIN):
         items.append((reverse("programmes:rounds"), _("Allocation rounds")))
+        items.append(
+            (reverse("surveys:effects", args=[current_fiscal_year()]), _("Growth and effects"))
+        )
         items.append((reverse("audit:event_list"), _("Audit log")))
     if principal.has_role(Role.STUDENT):
         items.append((reverse("programmes:my_applications"), _("My applications")))

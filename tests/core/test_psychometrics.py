@@ -643,3 +643,26 @@ def test_difference_in_differences_properties(
     )
     assert swapped.estimate == pytest.approx(-r.estimate)
     assert swapped.se == pytest.approx(r.se)
+
+
+def test_group_reliabilities_match_the_single_group_functions() -> None:
+    from ekkyo.core.psychometrics import group_reliabilities, mcdonald_omega
+
+    rng = np.random.default_rng(5)
+    n, k = 600, 5
+    trait = rng.normal(size=(n, 1))
+    loadings = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    raw = np.clip(np.rint(3 + trait * loadings + rng.normal(0, 0.7, size=(n, k))), 1, 5)
+    frame = pd.DataFrame(raw, columns=[f"i{j}" for j in range(k)])
+    frame.iloc[::17, 2] = np.nan
+    spec = ScaleSpec(items=tuple(frame.columns), reverse=frozenset(), scale_min=1, scale_max=5)
+    groups = ["a" if i % 3 else "b" for i in range(n)]
+    result = group_reliabilities(frame, groups, {"c": spec})
+    for g in ("a", "b"):
+        rows = frame[[x == g for x in groups]]
+        expected_alpha = cronbach_alpha(rows, missing="listwise").alpha
+        got = result[(g, "c")]
+        assert got.alpha == pytest.approx(expected_alpha, abs=1e-9)
+        ml = mcdonald_omega(rows, n_boot=0).omega
+        assert got.omega == pytest.approx(ml, abs=0.03)  # standardised PAF vs raw ML
+        assert got.n == construct_scores(rows, {"c": spec})["c"].count()

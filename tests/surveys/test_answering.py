@@ -27,7 +27,7 @@ def make_wave(world: World, mode: str = WaveMode.LINKED, **extra: Any) -> Wave:
         consortium=world.a.consortium,
         instrument=InstrumentVersion.objects.get(code="ekkyo-student"),
         title="令和8年度 年次調査",
-        kind="annual",
+        kind=extra.pop("kind", "annual"),
         mode=mode,
         fiscal_year=2026,
         opens_at=extra.pop("opens_at", now - timedelta(hours=1)),
