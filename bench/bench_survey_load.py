@@ -104,7 +104,12 @@ def main() -> None:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "k" * 50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
     }
+    subprocess.run(
+        [sys.executable, "-m", "ekkyo", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 — our own server on loopback
         [sys.executable, "-m", "gunicorn", "ekkyo.wsgi", "-b", f"127.0.0.1:{PORT}",
          "-w", "2", "--threads", "4", "--log-level", "warning"],
@@ -115,7 +120,7 @@ def main() -> None:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=1)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:
                 time.sleep(0.2)
         latencies: list[float] = []
         statuses: dict[int, int] = {}
@@ -147,7 +152,7 @@ def main() -> None:
                         code = resp.status
                 except urllib.error.HTTPError as err:
                     code = err.code
-                except (urllib.error.URLError, ConnectionError):
+                except OSError:  # refused, reset or timed out: try again
                     code = 0
                 elapsed = time.perf_counter() - t0
                 with lock:

@@ -12,6 +12,8 @@ Answers to class I items (health) are stored encrypted, apart from the rest.
 
 from __future__ import annotations
 
+import functools
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,6 +24,13 @@ from ekkyo.programmes.models import Programme
 from ekkyo.registry.models import Consortium, School
 from ekkyo.tenancy.managers import TenantManager, any_of
 from ekkyo.tenancy.principal import Principal
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_instrument(fingerprint: str, source_yaml: str):  # type: ignore[no-untyped-def]
+    from ekkyo.core.instrument import load_instrument
+
+    return load_instrument(source_yaml)
 
 
 class InstrumentVersion(models.Model):
@@ -46,9 +55,8 @@ class InstrumentVersion(models.Model):
         return f"{self.code} {self.version}"
 
     def parsed(self):  # type: ignore[no-untyped-def]
-        from ekkyo.core.instrument import load_instrument
-
-        return load_instrument(self.source_yaml)
+        """The parsed instrument, cached per content fingerprint (immutable)."""
+        return _parse_instrument(self.fingerprint, self.source_yaml)
 
 
 class WaveKind(models.TextChoices):
