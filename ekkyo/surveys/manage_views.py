@@ -257,14 +257,65 @@ def school_report_view(request: HttpRequest, school_code: str, fy: int) -> HttpR
         names = {c.code: c.name_en for c in report["instrument"].constructs}
         for row in report["rows"]:
             row.name = names.get(row.code, row.name)
+    as_pdf = request.GET.get("format") == "pdf"
     audit_record(
         request=request,
-        action=Action.VIEW,
+        action=Action.EXPORT if as_pdf else Action.VIEW,
         object_type="registry.school",
         object_id=school.code,
-        summary=f"school feedback report FY{fy}",
+        summary=f"school feedback report FY{fy}{' (PDF)' if as_pdf else ''}",
     )
+    if as_pdf:
+        return _report_pdf(school=school, fy=fy, report=report, lang="en" if en else "ja")
     return render(request, "surveys/school_report.html", {"school": school, "fy": fy, **report})
+
+
+def _report_pdf(*, school: Any, fy: int, report: dict[str, Any], lang: str) -> HttpResponse:
+    from ekkyo.core.fiscal import format_fiscal_year
+    from ekkyo.pdf import table_pdf
+
+    keys = ["school", "consortium", "previous", "participants", "others"]
+    header = [
+        _("Construct"),
+        _("This school"),
+        _("Consortium"),
+        _("Last year"),
+        _("Took part in a programme"),
+        _("Did not"),
+    ]
+    rows = []
+    for row in report["rows"]:
+        cells = [row.name]
+        for key in keys:
+            f = row.figures.get(key)
+            if f is None:
+                cells.append("—")
+            elif f.suppressed:
+                cells.append(_("hidden"))
+            else:
+                cells.append(f"{f.value:.2f} (n={f.n})")
+        rows.append(cells)
+    wave = report.get("wave")
+    body = table_pdf(
+        title=f"{_('School feedback report')} — {school.display_name}",
+        subtitle=format_fiscal_year(fy, lang) + (f" · {wave.title}" if wave else ""),
+        header=header,
+        rows=rows,
+        notes=[
+            _(
+                "Means of construct scores (1–5). A figure built from fewer than %(k)s "
+                "students is not shown, to protect them; the reason is given instead."
+            )
+            % {"k": report["k"]},
+            _(
+                "Participants against non-participants is observational: "
+                "it shows a difference, not its cause."
+            ),
+        ],
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{school.code}-{fy}.pdf"'
+    return response
 
 
 class ImportForm(forms.Form):

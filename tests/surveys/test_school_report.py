@@ -48,3 +48,20 @@ def test_report_hides_small_groups_and_their_complements(world: World, system: N
         other.get(reverse("surveys:school_report", args=[world.a.school.code, 2026])).status_code
         == 404
     )
+
+
+def test_report_pdf_embeds_a_japanese_font(world: World, system: None) -> None:
+    from ekkyo.pdf import safe_text
+
+    assert safe_text("髙橋 山﨑") == "髙橋 山﨑"
+    assert safe_text("𠮷田") == "［U+20BB7］田"  # never dropped: shown as its code point
+    wave = make_wave(world)
+    tokens_ensure(wave)
+    c = Client()
+    c.force_login(world.a.users[Role.SCHOOL_STAFF])
+    response = c.get(
+        reverse("surveys:school_report", args=[world.a.school.code, 2026]), {"format": "pdf"}
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    body = response.content
+    assert body.startswith(b"%PDF") and b"FontFile2" in body and b"IPAexGothic" in body
