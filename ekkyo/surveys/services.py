@@ -94,6 +94,19 @@ def class_token(wave: Wave, school_id: int, grade: int | None) -> str:
 
 
 def wave_targets(wave: Wave) -> list[Student]:
+    """Who is asked: a programme's participants (seat holders) for a pre/post wave
+    around a programme; otherwise the students of the wave's schools (and grades)."""
+    if wave.programme_id:
+        from ekkyo.programmes.models import Seat
+
+        holders = Seat._plain.filter(
+            programme_id=wave.programme_id, cancelled_at__isnull=True
+        ).values("student_id")
+        return list(
+            Student._plain.filter(pk__in=holders)
+            .select_related("school")
+            .order_by("school__code", "grade", "family_name_kana")
+        )
     qs = Student._plain.filter(school__in=wave.schools.all(), consortium_id=wave.consortium_id)
     grades = [int(g) for g in wave.grades.split(",") if g.strip().isdigit()]
     if grades:

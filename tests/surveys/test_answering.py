@@ -135,3 +135,13 @@ def test_wave_pages_rates_and_sheets(world: World, system: None) -> None:
         other.get(reverse("surveys:wave_sheet", args=[wave.pk, world.a.school.code])).status_code
         == 404
     )
+
+
+def test_programme_wave_asks_its_participants(world: World, system: None) -> None:
+    from ekkyo.programmes.services import seat_confirm
+    from ekkyo.surveys.services import wave_targets
+
+    p = world.a.published
+    seat_confirm(programme_id=p.pk, student=world.a2.students[0], user=None)
+    wave = make_wave(world, kind="pre", programme=p)
+    assert [s.pk for s in wave_targets(wave)] == [world.a2.students[0].pk]
