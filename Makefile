@@ -23,7 +23,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/ekkyo migrate --noinput
 	$(BIN)/ekkyo seed-demo --students $(STUDENTS) --if-empty
-	$(BIN)/ekkyo demo-accounts
+	$(BIN)/ekkyo demo-accounts --base-url http://$(HOST):$(PORT)
 	$(BIN)/ekkyo runserver $(HOST):$(PORT)
 
 seed: install
