@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ekkyo.hosting",
     "ekkyo.programmes",
     "ekkyo.surveys",
+    "ekkyo.kpis",
     "ekkyo.web",
     "ekkyo.demo",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/", include("ekkyo.people.urls")),
     path("programmes/", include("ekkyo.programmes.urls")),
     path("hosting/", include("ekkyo.hosting.urls")),
+    path("kpis/", include("ekkyo.kpis.urls")),
     path("", include("ekkyo.surveys.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),

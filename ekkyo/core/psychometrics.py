@@ -286,7 +286,11 @@ def _pairwise_cov(values: FloatArray) -> FloatArray:
 def _alpha_from_cov(cov: FloatArray) -> float:
     k = int(cov.shape[0])
     total = float(cov.sum())
-    if k < 2 or not np.isfinite(total) or total <= 0.0:
+    # A total variance that is zero up to rounding (e.g. two items that cancel
+    # out exactly) has no meaningful alpha; floating-point noise would
+    # otherwise give ±10^16 or NaN depending on an added constant.
+    scale = float(np.abs(cov).sum())
+    if k < 2 or not np.isfinite(total) or total <= 1e-9 * max(scale, 1e-300):
         return math.nan
     return k / (k - 1) * (1.0 - float(np.trace(cov)) / total)
 

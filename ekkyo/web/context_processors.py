@@ -28,6 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.SCHOOL_STAFF):
         items.append((reverse("surveys:wave_list"), _("Surveys")))
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
+        items.append((reverse("kpis:table", args=[current_fiscal_year()]), _("KPIs")))
         items.append((reverse("hosting:family_list"), _("Host families")))
         items.append((reverse("programmes:residences"), _("Residences")))
     if principal.has_role(Role.HOST):

@@ -1,0 +1,95 @@
+"""KPI targets and the annual reports to the grant (frozen once submitted).
+
+Figures are counted by ``ekkyo.core.kpi`` from the participation records;
+targets and the towns' own text (要因分析, 改善方策) live here. A submitted
+report never changes: editing it makes a new version, and every submitted
+version stays readable.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ekkyo.registry.models import Consortium, Municipality
+
+
+class KpiCode(models.TextChoices):
+    RESIDENCE = "residence", _("KPI ① students living and studying in a member town")
+    OFFLINE_RECEIVED = "offline_received", _("KPI ② students received for stays")
+    OFFLINE_SENT = "offline_sent", _("KPI ② students sent on stays")
+    ONLINE = "online", _("KPI ③ students in online programmes")
+
+
+class KpiTarget(models.Model):
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kpi = models.CharField(_("KPI"), max_length=20, choices=KpiCode.choices)
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    target = models.PositiveIntegerField(_("target"))
+
+    class Meta:
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "municipality", "kpi", "fiscal_year"],
+                name="kpi_target_once",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.fiscal_year}: {self.target}"
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class AnnualReport(models.Model):
+    """One version of a member's (or the consortium's) report for one FY."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    causes = models.TextField(_("analysis of causes (要因分析)"), blank=True)
+    improvements = models.TextField(_("improvements (改善方策)"), blank=True)
+    figures = models.JSONField(_("figures when submitted"), default=dict, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["fiscal_year", "municipality__code", "-version"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "municipality", "fiscal_year", "version"],
+                name="report_version_once",
+                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["consortium", "municipality", "fiscal_year"],
+                condition=Q(status="draft"),
+                name="one_draft_per_report",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality or self.consortium} FY{self.fiscal_year} v{self.version}"
