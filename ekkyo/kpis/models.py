@@ -35,12 +35,18 @@ class KpiTarget(models.Model):
     class Meta:
         verbose_name = _("KPI target")
         verbose_name_plural = _("KPI targets")
+        # Two partial constraints instead of nulls_distinct=False, which SQLite lacks.
         constraints = [
             models.UniqueConstraint(
                 fields=["consortium", "municipality", "kpi", "fiscal_year"],
-                name="kpi_target_once",
-                nulls_distinct=False,
-            )
+                condition=Q(municipality__isnull=False),
+                name="kpi_target_once_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["consortium", "kpi", "fiscal_year"],
+                condition=Q(municipality__isnull=True),
+                name="kpi_target_once_for_consortium",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,14 +86,23 @@ class AnnualReport(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["consortium", "municipality", "fiscal_year", "version"],
-                name="report_version_once",
-                nulls_distinct=False,
+                condition=Q(municipality__isnull=False),
+                name="report_version_once_member",
+            ),
+            models.UniqueConstraint(
+                fields=["consortium", "fiscal_year", "version"],
+                condition=Q(municipality__isnull=True),
+                name="report_version_once_consortium",
             ),
             models.UniqueConstraint(
                 fields=["consortium", "municipality", "fiscal_year"],
-                condition=Q(status="draft"),
-                name="one_draft_per_report",
-                nulls_distinct=False,
+                condition=Q(status="draft", municipality__isnull=False),
+                name="one_draft_per_member_report",
+            ),
+            models.UniqueConstraint(
+                fields=["consortium", "fiscal_year"],
+                condition=Q(status="draft", municipality__isnull=True),
+                name="one_draft_per_consortium_report",
             ),
         ]
 

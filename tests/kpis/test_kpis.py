@@ -107,3 +107,15 @@ def test_submitted_report_is_frozen_and_edits_make_versions(world: World, system
     other = Client()
     other.force_login(world.b.users[Role.MUNICIPALITY_STAFF])
     assert "漁業体験が好評" not in other.get(url).content.decode()
+
+
+def test_one_target_per_kpi_and_year_also_for_the_consortium(world: World, system: None) -> None:
+    from django.db import IntegrityError, transaction
+
+    base = {"consortium": world.a.consortium, "kpi": "online", "fiscal_year": 2026, "target": 5}
+    KpiTarget.objects.create(municipality=None, **base)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        KpiTarget.objects.create(municipality=None, **base)
+    KpiTarget.objects.create(municipality=world.a.municipality, **base)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        KpiTarget.objects.create(municipality=world.a.municipality, **base)
