@@ -80,7 +80,9 @@ class AnnualReport(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["fiscal_year", "municipality__code", "-version"]
+        # No join in the default ordering: the services lock these rows
+        # (FOR UPDATE cannot reach the nullable side of an outer join).
+        ordering = ["fiscal_year", "-version"]
         verbose_name = _("annual report")
         verbose_name_plural = _("annual reports")
         constraints = [
