@@ -21,18 +21,20 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger("ekkyo.notifications")
 
 SUBJECTS = {
-    "submitted": "Your application was submitted",
-    "consent_given": "A guardian gave consent",
-    "consent_withdrawn": "A guardian withdrew consent",
-    "approved": "The school approved the application",
-    "declined": "The school declined the application",
-    "withdrawn": "The application was withdrawn",
-    "published": "The results of the allocation round",
+    "submitted": gettext_noop("Your application was submitted"),
+    "consent_given": gettext_noop("A guardian gave consent"),
+    "consent_withdrawn": gettext_noop("A guardian withdrew consent"),
+    "approved": gettext_noop("The school approved the application"),
+    "declined": gettext_noop("The school declined the application"),
+    "withdrawn": gettext_noop("The application was withdrawn"),
+    "published": gettext_noop("The results of the allocation round"),
 }
+DEFAULT_SUBJECT = gettext_noop("Your application")
 
 
 def _recipients(application: Any) -> list[tuple[str, str]]:
@@ -81,7 +83,7 @@ def _send(application_id: int, event: str) -> None:
         return
     for email, lang in _recipients(application):
         with translation.override(lang):
-            subject = "[越境ねっと] " + _(SUBJECTS.get(event, "Your application"))
+            subject = "[越境ねっと] " + _(SUBJECTS.get(event, DEFAULT_SUBJECT))
             body = render_to_string(
                 "programmes/email/application.txt",
                 {"application": application, "event": event, "student": application.student},
@@ -90,14 +92,3 @@ def _send(application_id: int, event: str) -> None:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
         except OSError:  # the mail server is down: the to-do list still shows it
             logger.exception("could not send %s email for application %s", event, application_id)
-
-
-def _noop_catalogue() -> None:  # pragma: no cover - lets makemessages find SUBJECTS
-    _("Your application was submitted")
-    _("A guardian gave consent")
-    _("A guardian withdrew consent")
-    _("The school approved the application")
-    _("The school declined the application")
-    _("The application was withdrawn")
-    _("The results of the allocation round")
-    _("Your application")
