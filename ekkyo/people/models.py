@@ -8,6 +8,7 @@ exactly as entered (no Unicode normalisation): 髙, 﨑 and 𠮷 must survive.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -132,6 +133,14 @@ class Student(models.Model):
         """Everyone who may see anything of the student (see full_access_filter),
         plus host towns, schools and families for their applicants and guests."""
         return any_of(cls.full_access_filter(principal), *_hosting_grants(principal))
+
+    @classmethod
+    def visible_ids(cls, principal: Principal, *, full: bool = False) -> models.QuerySet[Any]:
+        """A subquery of the ids of students the principal may see: for the
+        tenancy filters of rows about students. ``full`` leaves out hosting
+        grants (applicants, guests)."""
+        q = cls.full_access_filter(principal) if full else cls.tenancy_filter(principal)
+        return cls._plain.filter(q).values("pk")
 
     @classmethod
     def full_access_filter(cls, principal: Principal) -> Q:
@@ -371,5 +380,5 @@ class Consent(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.full_access_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal, full=True)
         return Q(student_id__in=visible)

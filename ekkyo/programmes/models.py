@@ -272,7 +272,7 @@ class Seat(models.Model):
 def student_related_filter(principal: Principal, prefix: str = "student") -> Q:
     """Rows about a student: visible to whoever may see the student, and to the
     host municipality's staff for their own programmes (DESIGN.md)."""
-    visible = Student._plain.filter(Student.tenancy_filter(principal)).values("pk")
+    visible = Student.visible_ids(principal)
     return any_of(
         Q(**{f"{prefix}_id__in": visible}),
         Q(programme__host_municipality_id__in=principal.municipality_ids)
@@ -376,7 +376,7 @@ class Residence(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.tenancy_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal)
         return any_of(
             Q(student_id__in=visible),
             Q(host_municipality_id__in=principal.municipality_ids)
@@ -415,7 +415,7 @@ class Attendance(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.tenancy_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal)
         return any_of(
             Q(student_id__in=visible),
             Q(session__programme__host_municipality_id__in=principal.municipality_ids)
@@ -558,7 +558,7 @@ class Application(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.tenancy_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal)
         return Q(student_id__in=visible)
 
 
@@ -632,7 +632,7 @@ class Reflection(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.full_access_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal, full=True)
         return any_of(
             Q(student_id__in=visible),
             Q(programme__host_municipality_id__in=principal.municipality_ids)

@@ -140,7 +140,7 @@ class SurveyToken(models.Model):
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
-        visible = Student._plain.filter(Student.full_access_filter(principal)).values("pk")
+        visible = Student.visible_ids(principal, full=True)
         return Q(student_id__in=visible)
 
 
