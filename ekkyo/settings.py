@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "ekkyo.programmes",
     "ekkyo.surveys",
     "ekkyo.kpis",
+    "ekkyo.scheduling",
+    "ekkyo.teams",
+    "ekkyo.portfolio",
     "ekkyo.web",
     "ekkyo.demo",
 ]

@@ -6,6 +6,7 @@ from ekkyo.web import views as web_views
 
 urlpatterns = [
     path("", web_views.home, name="home"),
+    path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("student/sign-in/", account_views.student_sign_in, name="student_sign_in"),
     path(
@@ -17,6 +18,9 @@ urlpatterns = [
     path("programmes/", include("ekkyo.programmes.urls")),
     path("hosting/", include("ekkyo.hosting.urls")),
     path("kpis/", include("ekkyo.kpis.urls")),
+    path("scheduling/", include("ekkyo.scheduling.urls")),
+    path("teams/", include("ekkyo.teams.urls")),
+    path("portfolio/", include("ekkyo.portfolio.urls")),
     path("", include("ekkyo.surveys.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),
