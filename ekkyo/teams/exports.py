@@ -1,0 +1,85 @@
+"""A team set as a printable XLSX: one sheet, one row per member."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from ekkyo.people.models import Student
+
+from .models import TeamMember, TeamSet
+from .services import student_pk, teamset_teams
+
+
+def teamset_xlsx(team_set: TeamSet) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _("Teams")[:31]
+    ws.append([f"{team_set.programme.display_title} — {team_set.name}"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(
+        [
+            _("Lowest team score"),
+            round(team_set.min_score, 1),
+            _("Harmonic mean"),
+            round(team_set.harmonic_mean, 1),
+            _("Upper bound"),
+            round(team_set.bound, 1),
+        ]
+    )
+    headers = [
+        _("Team"),
+        _("Theme"),
+        _("Team score"),
+        _("Name"),
+        _("Name (kana)"),
+        _("School"),
+        _("Home municipality"),
+        _("Grade"),
+    ]
+    ws.append([])
+    ws.append(headers)
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+    students = {
+        m.student_id: m.student
+        for m in TeamMember._plain.filter(team_set=team_set).select_related(
+            "student__school", "student__home_municipality__prefecture"
+        )
+    }
+    widths = [len(h) + 4 for h in headers]
+    for team, members in teamset_teams(team_set):
+        for sid in members:
+            s: Student = students[student_pk(sid)]
+            muni = s.home_municipality
+            row = [
+                team.number,
+                team.theme,
+                round(team.score, 1),
+                s.full_name,
+                s.full_name_kana,
+                s.school_display,
+                muni.full_name if muni else s.home_country,
+                s.grade,
+            ]
+            ws.append(row)
+            for i, value in enumerate(row):
+                widths[i] = max(widths[i], min(40, len(str(value)) + 2))
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,238 @@
+"""Team sets and team spaces through their services: formation, moves, posts, files."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ekkyo.audit.models import AuditEvent
+from ekkyo.core import teams as core
+from ekkyo.partners.models import Partner
+from ekkyo.teams import services
+from ekkyo.teams.models import (
+    Team,
+    TeamMember,
+    TeamNotification,
+    TeamPost,
+    TeamSet,
+    TeamSetStatus,
+)
+from ekkyo.tenancy.principal import Role
+
+from ..factories import World
+from .conftest import Online
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(online: Online, world: World, **kw: object) -> TeamSet:
+    return services.teamset_form(
+        programme=online.programme,
+        team_size=kw.pop("team_size", 4),  # type: ignore[arg-type]
+        method=kw.pop("method", "heuristic"),  # type: ignore[arg-type]
+        time_limit=2,
+        user=world.a.users[Role.CONSORTIUM_ADMIN],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_formation_stores_teams_consistent_with_core(
+    online: Online, world: World, system: None
+) -> None:
+    ts = _form(online, world)
+    pairs = services.teamset_teams(ts)
+    assert len(pairs) == 3
+    members = sorted(services.student_pk(m) for _t, ms in pairs for m in ms)
+    assert members == sorted(s.pk for s in online.students)
+    problem = services.teamset_problem(ts)
+    again = core.evaluate(problem, [ms for _t, ms in pairs])
+    for (team, _ms), score in zip(pairs, again.team_scores, strict=True):
+        assert team.score == pytest.approx(score)
+    assert ts.min_score == pytest.approx(min(again.team_scores))
+    assert ts.status == TeamSetStatus.DRAFT and ts.version == 0
+    assert AuditEvent.objects.filter(object_type="teams.teamset", action="create").exists()
+
+
+def test_new_teammates_rule_splits_previous_pairs(
+    online: Online, world: World, system: None
+) -> None:
+    first = _form(online, world)
+    # Three old teams of four: four new teams of three can each take one from each.
+    second = _form(online, world, previous=first, team_size=3)
+    assert second.previous_id == first.pk
+    cmp = services.teamset_compare(first, second)
+    assert cmp.pairs_a > 0
+    assert cmp.shared_pairs == 0
+
+
+def test_refuses_offline_programmes(world: World, system: None) -> None:
+    with pytest.raises(services.TeamError):
+        services.teamset_form(
+            programme=world.a.published, team_size=3, user=world.a.users[Role.CONSORTIUM_ADMIN]
+        )
+
+
+def test_move_rescores_and_bumps_version(online: Online, world: World, system: None) -> None:
+    ts = _form(online, world)
+    pairs = services.teamset_teams(ts)
+    (_t1, m1), (t2, _m2) = pairs[0], pairs[1]
+    moved = services.student_pk(m1[0])
+    after = services.teamset_move_member(
+        team_set=ts,
+        student_id=moved,
+        to_team=t2,
+        expected_version=0,
+        user=world.a.users[Role.CONSORTIUM_ADMIN],
+    )
+    assert after.version == 1
+    assert TeamMember.objects.get(team_set=ts, student_id=moved).team_id == t2.pk
+    pairs = services.teamset_teams(after)
+    expected = core.evaluate(services.teamset_problem(after), [ms for _t, ms in pairs])
+    stored = [t.score for t, _ms in pairs]
+    assert stored == pytest.approx(expected.team_scores)
+    assert after.min_score == pytest.approx(expected.min_score)
+    assert len(pairs[1][1]) == 5
+
+
+def test_move_with_stale_version_is_refused(online: Online, world: World, system: None) -> None:
+    ts = _form(online, world)
+    pairs = services.teamset_teams(ts)
+    user = world.a.users[Role.CONSORTIUM_ADMIN]
+    services.teamset_move_member(
+        team_set=ts,
+        student_id=services.student_pk(pairs[0][1][0]),
+        to_team=pairs[1][0],
+        expected_version=0,
+        user=user,
+    )
+    with pytest.raises(services.TeamError):
+        services.teamset_move_member(
+            team_set=ts,
+            student_id=services.student_pk(pairs[0][1][1]),
+            to_team=pairs[2][0],
+            expected_version=0,
+            user=user,
+        )
+    assert (
+        TeamMember.objects.get(team_set=ts, student_id=services.student_pk(pairs[0][1][1])).team_id
+        == pairs[0][0].pk
+    )
+
+
+def test_publish_notifies_members_with_accounts(online: Online, world: World, system: None) -> None:
+    ts = _form(online, world)
+    services.teamset_publish(team_set=ts, user=world.a.users[Role.CONSORTIUM_ADMIN])
+    ts.refresh_from_db()
+    assert ts.status == TeamSetStatus.PUBLISHED and ts.published_at is not None
+    student_user = world.a.users[Role.STUDENT]
+    assert TeamNotification.objects.filter(user=student_user, kind="published").count() == 1
+
+
+def test_double_submit_of_a_post_creates_one_row(
+    online: Online, world: World, system: None
+) -> None:
+    ts = _form(online, world)
+    team = Team.objects.filter(team_set=ts).first()
+    assert team is not None
+    cid = uuid.uuid4()
+    user = world.a.users[Role.STUDENT]
+    first = services.post_create(team=team, user=user, body="はじめまして", client_id=cid)
+    again = services.post_create(team=team, user=user, body="はじめまして", client_id=cid)
+    assert first.pk == again.pk
+    assert TeamPost.objects.filter(team=team).count() == 1
+    services.post_create(team=team, user=user, body="二つ目", client_id=uuid.uuid4())
+    assert TeamPost.objects.filter(team=team).count() == 2
+
+
+def test_moderation_hides_and_audits(online: Online, world: World, system: None) -> None:
+    ts = _form(online, world)
+    team = Team.objects.filter(team_set=ts).first()
+    assert team is not None
+    post = services.post_create(
+        team=team, user=world.a.users[Role.STUDENT], body="不適切な投稿", client_id=None
+    )
+    with pytest.raises(services.TeamError):
+        services.post_hide(post=post, user=world.a.users[Role.CONSORTIUM_ADMIN], reason=" ")
+    services.post_hide(post=post, user=world.a.users[Role.CONSORTIUM_ADMIN], reason="個人情報")
+    post.refresh_from_db()
+    assert post.hidden_at is not None and post.hidden_reason == "個人情報"
+    assert AuditEvent.objects.filter(object_type="teams.teampost", object_id=str(post.pk)).exists()
+
+
+def _docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("report.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 100),  # a Windows program
+        ("report.pdf", b"<!doctype html><script>alert(1)</script>"),
+        ("notes.txt", b"<html><body><script>alert(1)</script></body></html>"),
+        ("photo.png", b"\xff\xd8\xff\xe0 not a png"),
+        ("slides.pptx", _docx()),  # a Word file named as PowerPoint
+        ("tool.exe", b"MZ\x90\x00"),
+        ("page.html", b"<p>hi</p>"),
+        ("empty.pdf", b""),
+    ],
+)
+def test_file_checks_reject_mismatched_content(name: str, data: bytes) -> None:
+    with pytest.raises(services.TeamError):
+        services.file_check(name, data)
+
+
+def test_file_checks_accept_real_files() -> None:
+    assert services.file_check("a.pdf", b"%PDF-1.7\n...") == "application/pdf"
+    assert services.file_check("a.PNG", b"\x89PNG\r\n\x1a\n....").startswith("image/png")
+    assert "wordprocessingml" in services.file_check("a.docx", _docx())
+    assert services.file_check("メモ.txt", "地域の課題".encode()).startswith("text/plain")
+    assert services.file_check("sjis.txt", "地域の課題".encode("cp932")).startswith("text/plain")
+
+
+def test_file_over_10_mb_is_refused() -> None:
+    with pytest.raises(services.TeamError):
+        services.file_check("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024))
+
+
+def test_upload_stores_file_and_notifies(
+    online: Online, world: World, system: None, media: Path
+) -> None:
+    ts = _form(online, world)
+    services.teamset_publish(team_set=ts, user=None)
+    member = TeamMember.objects.get(team_set=ts, student=world.a.students[1])
+    team = member.team
+    tf = services.file_upload(
+        team=team,
+        user=world.a.users[Role.CONSORTIUM_ADMIN],
+        uploaded=SimpleUploadedFile("../../調査メモ.pdf", b"%PDF-1.4 test"),
+    )
+    assert tf.original_name == "調査メモ.pdf" and tf.size == 13
+    stored = Path(tf.file.path)
+    assert stored.is_relative_to(media) and stored.read_bytes() == b"%PDF-1.4 test"
+    assert TeamNotification.objects.filter(
+        user=world.a.users[Role.STUDENT], team=team, kind="file"
+    ).exists()
+
+
+def test_mentor_must_be_a_partner_of_the_consortium(
+    online: Online, world: World, system: None
+) -> None:
+    ts = _form(online, world)
+    team = Team.objects.filter(team_set=ts).first()
+    assert team is not None
+    own = Partner.objects.create(consortium=world.a.consortium, kind="company", name="地元企業")
+    other = Partner.objects.create(consortium=world.b.consortium, kind="npo", name="他団体")
+    admin = world.a.users[Role.CONSORTIUM_ADMIN]
+    m = services.mentor_add(team=team, partner=own, name="佐藤", role="技師", user=admin)
+    assert services.mentor_add(team=team, partner=own, name="佐藤", user=admin).pk == m.pk
+    with pytest.raises(services.TeamError):
+        services.mentor_add(team=team, partner=other, name="鈴木", user=admin)
