@@ -639,3 +639,7 @@ class Reflection(models.Model):
             if principal.municipality_ids
             else None,
         )
+
+
+# The residence funnel lives in its own module; imported here so Django finds it.
+from .funnel import FunnelEntry, FunnelStage  # noqa: E402, F401

@@ -31,3 +31,26 @@ urlpatterns += [
     path("manage/<int:programme_id>/stays/", part_views.stays_from_seats, name="stays_from_seats"),
     path("residences/", part_views.residences, name="residences"),
 ]
+
+from . import funnel_views  # noqa: E402
+
+urlpatterns += [
+    path("funnel/", funnel_views.funnel_index, name="funnel"),
+    path("funnel/<int:fy>/", funnel_views.funnel_overview_view, name="funnel_overview"),
+    path("funnel/<int:fy>/<str:municipality_code>/", funnel_views.funnel_town, name="funnel_town"),
+    path(
+        "funnel/<int:fy>/<str:municipality_code>/edit/",
+        funnel_views.funnel_edit,
+        name="funnel_edit",
+    ),
+    path(
+        "funnel/<int:fy>/<str:municipality_code>/import/",
+        funnel_views.funnel_upload,
+        name="funnel_import",
+    ),
+    path(
+        "funnel/<int:fy>/<str:municipality_code>/funnel.csv",
+        funnel_views.funnel_export,
+        name="funnel_export",
+    ),
+]
