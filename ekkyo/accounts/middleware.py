@@ -29,8 +29,9 @@ class RequireSecondFactorMiddleware:
             and user.is_authenticated
             and not request.path.startswith(_ALLOWED_PREFIXES)
         ):
-            from .selectors import needs_second_factor
+            from ekkyo.tenancy.middleware import principal_of
 
-            if needs_second_factor(user) and not is_mfa_enabled(user):
+            needs = principal_of(request).is_staff_with_personal_data
+            if needs and not is_mfa_enabled(user):
                 return redirect(reverse("mfa_activate_totp") + "?required=1")
         return self.get_response(request)

@@ -112,7 +112,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, NamedTuple
@@ -127,6 +127,7 @@ __all__ = [
     "Kpi",
     "Kpi4Shares",
     "KpiCounts",
+    "MemberYears",
     "Membership",
     "OfflineCounts",
     "ResidenceRec",
@@ -331,8 +332,38 @@ class FyKpis:
 # ------------------------------------------------------------------------- helpers
 
 
+class MemberYears:
+    """Memberships with each year's members worked out once.
+
+    Iterates like the list of :class:`Membership` it wraps, so it goes where
+    ``memberships`` go; pass one when counting many students one by one (the
+    incremental aggregates), where asking "who is a member in FY y" for every
+    student would cost more than the counting.
+    """
+
+    __slots__ = ("_by_fy", "memberships")
+
+    def __init__(self, memberships: Iterable[Membership]) -> None:
+        self.memberships = tuple(memberships)
+        self._by_fy: dict[int, frozenset[str]] = {}
+
+    def __iter__(self) -> Iterator[Membership]:
+        return iter(self.memberships)
+
+    def __len__(self) -> int:
+        return len(self.memberships)
+
+    def members(self, fy: int) -> frozenset[str]:
+        found = self._by_fy.get(fy)
+        if found is None:
+            found = self._by_fy[fy] = members_in(self.memberships, fy)
+        return found
+
+
 def members_in(memberships: Iterable[Membership], fy: int) -> frozenset[str]:
     """The municipalities that are members in fiscal year ``fy``."""
+    if isinstance(memberships, MemberYears):
+        return memberships.members(fy)
     fiscal_year_bounds(fy)
     return frozenset(m.municipality for m in memberships if m.covers(fy))
 
@@ -369,7 +400,8 @@ class _Tally:
         self.fy_set = frozenset(self.fys)
         self.lo = self.fys[0] if self.fys else 0
         self.hi = self.fys[-1] if self.fys else -1
-        memberships = list(memberships)
+        if not isinstance(memberships, MemberYears):
+            memberships = list(memberships)
         self.members = {fy: members_in(memberships, fy) for fy in self.fys}
         self.sets: dict[_Key, set[str]] = {}
 

@@ -8,6 +8,7 @@ the conventional eight regions (地方区分) used in statistics.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
@@ -180,3 +181,42 @@ def find_prefecture(name_or_code: str) -> Prefecture | None:
     if found is None and key.endswith(("-ken", " prefecture", "-to", "-fu")):
         found = _BY_NAME.get(key.rsplit("-", 1)[0].removesuffix(" prefecture"))
     return found
+
+
+#: Latitude and longitude of each prefecture's capital (prefectural office,
+#: rounded to 0.01°): where the dashboards' map draws a prefecture, or a town
+#: whose own position is not recorded.
+CAPITAL_COORDINATES: dict[str, tuple[float, float]] = {
+    "01": (43.06, 141.35), "02": (40.82, 140.74), "03": (39.70, 141.15),
+    "04": (38.27, 140.87), "05": (39.72, 140.10), "06": (38.24, 140.36),
+    "07": (37.75, 140.47), "08": (36.34, 140.45), "09": (36.57, 139.88),
+    "10": (36.39, 139.06), "11": (35.86, 139.65), "12": (35.61, 140.12),
+    "13": (35.69, 139.69), "14": (35.45, 139.64), "15": (37.90, 139.02),
+    "16": (36.70, 137.21), "17": (36.59, 136.63), "18": (36.07, 136.22),
+    "19": (35.66, 138.57), "20": (36.65, 138.18), "21": (35.39, 136.72),
+    "22": (34.98, 138.38), "23": (35.18, 136.91), "24": (34.73, 136.51),
+    "25": (35.00, 135.87), "26": (35.02, 135.76), "27": (34.69, 135.52),
+    "28": (34.69, 135.18), "29": (34.69, 135.83), "30": (34.23, 135.17),
+    "31": (35.50, 134.24), "32": (35.47, 133.05), "33": (34.66, 133.93),
+    "34": (34.40, 132.46), "35": (34.19, 131.47), "36": (34.07, 134.56),
+    "37": (34.34, 134.04), "38": (33.84, 132.77), "39": (33.56, 133.53),
+    "40": (33.61, 130.42), "41": (33.25, 130.30), "42": (32.74, 129.87),
+    "43": (32.79, 130.74), "44": (33.24, 131.61), "45": (31.91, 131.42),
+    "46": (31.56, 130.56), "47": (26.21, 127.68),
+}  # fmt: skip
+
+
+def town_position(code: str) -> tuple[float, float]:
+    """A stand-in position for a town without one: near its prefecture's capital.
+
+    Spread deterministically by the code (up to about 0.35° away) so that
+    towns of one prefecture do not sit on one point.
+    """
+    lat, lon = CAPITAL_COORDINATES[code[:2]]
+    n = int(code[2:5]) if code[2:5].isdigit() else 0
+    angle = (n * 137.508) % 360  # golden angle: evenly spread
+    radius = 0.12 + (n % 7) * 0.035
+    return (
+        round(lat + radius * math.sin(math.radians(angle)), 4),
+        round(lon + radius * math.cos(math.radians(angle)), 4),
+    )

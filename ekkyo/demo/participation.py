@@ -108,7 +108,7 @@ def seed_participation(
     n_students = len(students)
     scale = max(1, n_students // 10_000)
     programmes: list[Programme] = []
-    for year in (fy - 1, fy):
+    for year in range(fy - 4, fy + 1):  # five fiscal years of history
         start, end = fiscal_year_bounds(year)
         for kind, per_year in (
             (ProgrammeKind.ONLINE, 6 * scale),
@@ -224,9 +224,9 @@ def seed_participation(
                     diet_options=rng.choice(["", "vegetarian", "no_pork", "halal"]),
                     allergy_ok=rng.choice(["", "egg", "egg,milk", "wheat"]),
                     pets=rng.random() < 0.3,
-                    available_from=fiscal_year_bounds(fy - 1)[0],
+                    available_from=fiscal_year_bounds(fy - 4)[0],
                     available_until=fiscal_year_bounds(fy)[1],
-                    background_check_on=fiscal_year_bounds(fy - 1)[0],
+                    background_check_on=fiscal_year_bounds(fy - 4)[0],
                     background_check_until=fiscal_year_bounds(fy + 2)[1],
                     distance_km=round(rng.uniform(0.5, 15), 1),
                 )

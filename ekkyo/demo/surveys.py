@@ -110,7 +110,7 @@ def seed_waves(
         Response._plain.bulk_create(rows, batch_size=2000)
         return len(rows)
 
-    for year in (fy - 1, fy):
+    for year in range(fy - 4, fy + 1):  # five fiscal years of annual waves
         start, _end = fiscal_year_bounds(year)
         participants = set(
             Seat._plain.filter(

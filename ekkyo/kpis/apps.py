@@ -6,3 +6,8 @@ class KpisConfig(AppConfig):
     name = "ekkyo.kpis"
     label = "kpis"
     verbose_name = _("KPIs and annual reports")
+
+    def ready(self) -> None:
+        from .aggregates import connect_signals
+
+        connect_signals()

@@ -110,3 +110,81 @@ class AnnualReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality or self.consortium} FY{self.fiscal_year} v{self.version}"
+
+
+class StudentKeys(models.Model):
+    """The dashboard keys one student counts under now (``ekkyo.core.kpi_aggregates``).
+
+    A plain integer, not a foreign key: when a student is deleted their keys
+    must still be read once, to take them off the counts.
+    """
+
+    student_id = models.BigIntegerField(primary_key=True)
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    keys = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("student's dashboard keys")
+        verbose_name_plural = _("students' dashboard keys")
+
+    def __str__(self) -> str:
+        return f"student {self.student_id}: {len(self.keys)} keys"
+
+
+class KeyCount(models.Model):
+    """How many distinct students count under one dashboard key: the aggregate rows.
+
+    Kept up to date by ``kpis.aggregates`` whenever a student's participation
+    changes, so that dashboards read counts instead of recounting records.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    fy = models.PositiveSmallIntegerField()
+    dim = models.CharField(max_length=10)
+    muni = models.CharField(max_length=6, blank=True)
+    school = models.CharField(max_length=13, blank=True)
+    programme = models.CharField(max_length=12, blank=True)
+    a = models.CharField(max_length=20, blank=True)
+    b = models.CharField(max_length=20, blank=True)
+    c = models.CharField(max_length=12, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dashboard count")
+        verbose_name_plural = _("dashboard counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "fy", "dim", "muni", "school", "programme", "a", "b", "c"],
+                name="key_count_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["consortium", "fy", "dim", "muni"]),
+            models.Index(fields=["consortium", "dim", "school"]),
+            models.Index(fields=["consortium", "dim", "programme"]),
+        ]
+
+    def __str__(self) -> str:
+        where = self.muni or self.school or self.programme
+        return f"{self.dim} FY{self.fy} {where} {self.a}/{self.b}/{self.c}: {self.n}"
+
+
+class AggregateVersion(models.Model):
+    """Bumped whenever a consortium's aggregate rows change: the dashboards' cache key.
+
+    Cached dashboards are keyed by this number, so a change anywhere shows at
+    once on every server process, whatever the cache backend.
+    """
+
+    consortium = models.OneToOneField(
+        Consortium, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("aggregate version")
+        verbose_name_plural = _("aggregate versions")
+
+    def __str__(self) -> str:
+        return f"{self.consortium_id}: v{self.version}"

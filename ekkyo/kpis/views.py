@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.core.fiscal import format_fiscal_year, wareki_year
+from ekkyo.partners.models import Contribution, ContributionKind, Partner
 from ekkyo.registry.models import Consortium, Municipality
 from ekkyo.tenancy.access import require_roles
 from ekkyo.tenancy.principal import Principal, Role
@@ -176,5 +178,250 @@ def report(request: HttpRequest, fy: int) -> HttpResponse:
             "versions": versions,
             "figures": figures,
             "codes": KpiCode,
+            "trend": _trend(consortium, municipality.code if municipality else None, fy),
+            "trend_years": list(range(fy - 4, fy + 1)),
         },
+    )
+
+
+def _report_subject(
+    request: HttpRequest, principal: Principal
+) -> tuple[Consortium, Municipality | None]:
+    consortium = _consortium(principal)
+    code = request.GET.get("municipality", "")
+    if principal.admin_consortium_ids:
+        municipality = Municipality.objects.filter(code=code).first() if code else None
+    else:
+        municipality = Municipality.objects.filter(pk__in=principal.municipality_ids).first()
+    return consortium, municipality
+
+
+def _trend(consortium: Consortium, code: str | None, fy: int) -> dict[str, list[Any]]:
+    """Actuals of the last five FYs per KPI (for the report's trend columns)."""
+    years = list(range(fy - 4, fy + 1))
+    out: dict[str, list[Any]] = {k: [] for k in KpiCode.values}
+    for y in years:
+        table = figures_table(consortium=consortium, fy=y)
+        cells = (
+            table["consortium"]
+            if code is None
+            else next((m["cells"] for m in table["members"] if m["code"] == code), {})
+        )
+        for k in KpiCode.values:
+            out[k].append(cells.get(k, {}).get("actual"))
+    return out
+
+
+@require_GET
+@require_roles(*READERS)
+def report_csv(request: HttpRequest, fy: int) -> HttpResponse:
+    """Every visible row of the FY's report as CSV (UTF-8 with BOM, so Excel opens it)."""
+    import csv
+
+    principal = _principal(request)
+    consortium, table = _visible_table(principal, fy)
+    reports = {
+        (r.municipality_id, r.fiscal_year): r
+        for r in AnnualReport.objects.filter(consortium=consortium, fiscal_year=fy).order_by(
+            "version"
+        )
+    }  # the latest version wins
+    lang = "en" if (get_language() or "ja").startswith("en") else "ja"
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow(
+        [
+            _("Fiscal year"), _("Member code"), _("Member"), _("KPI"), _("Target"), _("Actual"),
+            _("Achievement"), _("Analysis of causes"), _("Improvements"),
+        ]
+    )  # fmt: skip
+    fy_label = format_fiscal_year(fy, lang)
+    municipalities = {
+        m.code: m.pk
+        for m in Municipality.objects.filter(code__in=[row["code"] for row in table["members"]])
+    }
+    rows = [(None, "", _("Consortium (distinct students)"), table["consortium"])] + [
+        (municipalities.get(m["code"]), m["code"], str(m["member"]), m["cells"])
+        for m in table["members"]
+    ]
+    for pk, code, name, cells in rows:
+        report = reports.get((pk, fy))
+        for kpi_code, label in KpiCode.choices:
+            cell = cells[kpi_code]
+            rate = cell["rate"]
+            out.writerow(
+                [
+                    fy_label, code, name, label,
+                    "" if cell["target"] is None else cell["target"], cell["actual"],
+                    "" if rate is None else f"{rate * 100:.1f}%",
+                    report.causes if report else "", report.improvements if report else "",
+                ]
+            )  # fmt: skip
+    audit_record(
+        request=request,
+        action=Action.EXPORT,
+        object_type="kpis",
+        object_id=fy,
+        summary=f"KPI report CSV FY{fy}",
+    )
+    response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kpi-report-{fy}.csv"'
+    return response
+
+
+@require_GET
+@require_roles(*READERS)
+def report_pdf(request: HttpRequest, fy: int) -> HttpResponseBase:
+    """The annual report of a member (or the consortium) as PDF, with the font embedded."""
+    from ekkyo.pdf import table_pdf
+
+    principal = _principal(request)
+    consortium, municipality = _report_subject(request, principal)
+    _c, table = _visible_table(principal, fy)
+    code = municipality.code if municipality else None
+    cells = (
+        table["consortium"]
+        if code is None
+        else next((m["cells"] for m in table["members"] if m["code"] == code), None)
+    )
+    if cells is None:
+        raise Http404
+    lang = "en" if (get_language() or "ja").startswith("en") else "ja"
+    trend = _trend(consortium, code, fy)
+    years = [format_fiscal_year(y, lang) for y in range(fy - 4, fy + 1)]
+    report = (
+        AnnualReport.objects.filter(
+            consortium=consortium, municipality=municipality, fiscal_year=fy
+        )
+        .order_by("-version")
+        .first()
+    )
+    rows = []
+    for kpi_code, label in KpiCode.choices:
+        cell = cells[kpi_code]
+        rate = cell["rate"]
+        rows.append(
+            [
+                str(label),
+                "–" if cell["target"] is None else str(cell["target"]),
+                str(cell["actual"]),
+                "–" if rate is None else f"{rate * 100:.1f}%",
+                " → ".join("–" if v is None else str(v) for v in trend[kpi_code]),
+            ]
+        )
+    status = (
+        _("Version %(v)s, %(status)s")
+        % {"v": report.version, "status": report.get_status_display()}
+        if report
+        else _("No report written yet")
+    )
+    body = table_pdf(
+        title=_("Annual report %(fy)s — %(who)s")
+        % {
+            "fy": format_fiscal_year(fy, lang),
+            "who": municipality or _("Consortium (distinct students)"),
+        },
+        subtitle=f"{consortium} · {status}",
+        header=[_("KPI"), _("Target"), _("Actual"), _("Achievement"), " → ".join(years[::4])],
+        rows=rows,
+        notes=[
+            _("Analysis of causes (要因分析): %(text)s")
+            % {"text": report.causes if report else "–"},
+            _("Improvements (改善方策): %(text)s")
+            % {"text": report.improvements if report else "–"},
+        ],
+    )
+    audit_record(
+        request=request,
+        action=Action.EXPORT,
+        object_type="kpis.annualreport",
+        object_id=report.pk if report else fy,
+        summary=f"annual report PDF FY{fy} {code or 'consortium'}",
+    )
+    return FileResponse(
+        io.BytesIO(body),
+        as_attachment=True,
+        filename=f"annual-report-{fy}-{code or 'consortium'}.pdf",
+        content_type="application/pdf",
+    )
+
+
+class ContributionForm(forms.ModelForm):
+    class Meta:
+        model = Contribution
+        fields = [
+            "partner", "kind", "programme", "municipality", "amount_yen", "hours",
+            "description", "received_on",
+        ]  # fmt: skip
+        widgets = {"received_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(
+        self, *args: Any, consortium: Consortium, towns: Any, programmes: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.filter(consortium=consortium)  # type: ignore[attr-defined]
+        self.fields["programme"].queryset = programmes  # type: ignore[attr-defined]
+        self.fields["municipality"].queryset = towns  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        if kind == ContributionKind.MENTOR_HOURS and not data.get("hours"):
+            self.add_error("hours", _("Give the mentors' hours."))
+        if kind in (ContributionKind.MONEY, ContributionKind.FURUSATO) and not data.get(
+            "amount_yen"
+        ):
+            self.add_error("amount_yen", _("Give the amount in yen."))
+        if not data.get("hours") and not data.get("amount_yen"):
+            self.add_error(None, _("Give an amount in yen or a number of hours."))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*READERS)
+def contributions(request: HttpRequest, fy: int) -> HttpResponse:
+    """Partners and what they give in the FY (社会資源); towns record their own."""
+    principal = _principal(request)
+    consortium = _consortium(principal)
+    if principal.admin_consortium_ids:
+        towns = Municipality.objects.filter(memberships__consortium=consortium)
+    else:
+        towns = Municipality.objects.filter(pk__in=principal.municipality_ids)
+    from ekkyo.programmes.selectors import manageable_programmes
+
+    # Only programmes this person manages: another town's drafts stay unseen.
+    programmes = manageable_programmes(principal).filter(consortium=consortium)
+    form = ContributionForm(
+        request.POST or None, consortium=consortium, towns=towns, programmes=programmes
+    )
+    if request.method == "POST" and form.is_valid():
+        contribution = form.save(commit=False)
+        contribution.fiscal_year = fy
+        if not principal.admin_consortium_ids and contribution.municipality_id is None:
+            contribution.municipality = towns.first()
+        contribution.save()
+        audit_record(
+            request=request,
+            action=Action.CREATE,
+            object_type="partners.contribution",
+            object_id=contribution.pk,
+            consortium_id=consortium.pk,
+            summary=f"contribution FY{fy} {contribution.kind}",
+        )
+        messages.success(request, _("The contribution was recorded."))
+        return redirect("kpis:contributions", fy=fy)
+    rows = (
+        Contribution.objects.filter(partner__consortium=consortium, fiscal_year=fy)
+        .filter(
+            Q(programme__isnull=True)
+            | Q(programme__status="published")
+            | Q(programme__in=programmes)
+        )
+        .select_related("partner", "programme", "municipality")
+        .order_by("partner__name", "kind")
+    )
+    return render(
+        request,
+        "kpis/contributions.html",
+        {"fy": fy, "rows": rows, "form": form, "consortium": consortium},
     )

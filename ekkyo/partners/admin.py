@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from ekkyo.tenancy.principal import current_principal
 
-from .models import Partner
+from .models import Contribution, Partner
 
 
 @admin.register(Partner)
@@ -18,3 +18,14 @@ class PartnerAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         ids = current_principal().admin_consortium_ids
         return super().get_queryset(request).filter(consortium_id__in=ids)
+
+
+@admin.register(Contribution)
+class ContributionAdmin(admin.ModelAdmin):
+    list_display = ["partner", "fiscal_year", "kind", "amount_yen", "hours", "programme"]
+    list_filter = ["fiscal_year", "kind"]
+    raw_id_fields = ["programme"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        ids = current_principal().admin_consortium_ids
+        return super().get_queryset(request).filter(partner__consortium_id__in=ids)

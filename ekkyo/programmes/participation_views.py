@@ -61,7 +61,10 @@ def _participants(session: Session) -> list[Student]:
 
 def _save(session: Session, minutes_by_student: dict[int, int | None], source: str) -> int:
     """Upsert attendance; idempotent (the same report twice writes nothing new)."""
-    with transaction.atomic():
+    from ekkyo.kpis.aggregates import aggregates_batch
+
+    # One refresh of the KPI aggregates per student, at the end.
+    with transaction.atomic(), aggregates_batch():
         existing = {
             a.student_id: a
             for a in Attendance._plain.select_for_update().filter(
@@ -94,7 +97,9 @@ def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST" and action == "manual":
         chosen = {int(x) for x in request.POST.getlist("present") if x.isdigit()}
         allowed = {s.pk for s in students}
-        with transaction.atomic():
+        from ekkyo.kpis.aggregates import aggregates_batch
+
+        with transaction.atomic(), aggregates_batch():
             _save(session, dict.fromkeys(chosen & allowed), Attendance.Source.MANUAL)
             Attendance._plain.filter(session=session, student_id__in=allowed - chosen).delete()
         audit_record(
@@ -200,7 +205,12 @@ def stays_from_seats(request: HttpRequest, programme_id: int) -> HttpResponse:
         )
         if sid not in have
     ]
-    Stay._plain.bulk_create(new)
+    with transaction.atomic():
+        Stay._plain.bulk_create(new)
+        # bulk_create sends no signal: bring the KPI aggregates up to date here.
+        from ekkyo.kpis.aggregates import aggregates_refresh
+
+        aggregates_refresh(s.student_id for s in new)
     messages.success(request, _("%(n)s stays created.") % {"n": len(new)})
     return redirect("programmes:manage_detail", programme_id=programme.pk)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.people.models import Student
 from ekkyo.registry.models import Prefecture
 from ekkyo.tenancy.access import require_roles
@@ -309,6 +310,7 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
             ),
             "seat_form": seat_form,
             "places_left": max(0, programme.capacity - programme.seats_taken),  # type: ignore[attr-defined]
+            "programme_fy": fiscal_year_of(programme.starts_on),
         },
     )
 

@@ -60,6 +60,14 @@ class Municipality(models.Model):
     is_sample = models.BooleanField(
         _("synthetic sample"), default=False, help_text=_("Fictional demo data, not a real town.")
     )
+    # Where the town is drawn on the dashboards' map (its office); without
+    # them, the prefecture's capital stands in.
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["code"]

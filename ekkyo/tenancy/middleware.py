@@ -6,7 +6,21 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .principal import ANONYMOUS, activate
+from .principal import ANONYMOUS, Principal, activate
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    """The signed-in person's principal, worked out once per request."""
+    found = getattr(request, "_ekkyo_principal", None)
+    if found is None:
+        from ekkyo.accounts.selectors import principal_for_user
+
+        user = getattr(request, "user", None)
+        found = (
+            principal_for_user(user) if user is not None and user.is_authenticated else ANONYMOUS
+        )
+        request._ekkyo_principal = found  # type: ignore[attr-defined]
+    return found  # type: ignore[no-any-return]
 
 
 class TenancyMiddleware:
@@ -14,12 +28,7 @@ class TenancyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from ekkyo.accounts.selectors import principal_for_user
-
-        user = getattr(request, "user", None)
-        principal = (
-            principal_for_user(user) if user is not None and user.is_authenticated else ANONYMOUS
-        )
+        principal = principal_of(request)
         request.principal = principal  # type: ignore[attr-defined]
         with activate(principal):
             return self.get_response(request)

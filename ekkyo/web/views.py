@@ -16,6 +16,11 @@ from ekkyo.registry.selectors import current_fiscal_year, members_active, school
 from ekkyo.tenancy.principal import Principal, Role
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and the load benchmark's baseline: the app answers."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def home(request: HttpRequest) -> HttpResponse:
     principal: Principal = request.principal  # type: ignore[attr-defined]
     fy = current_fiscal_year()
