@@ -146,6 +146,11 @@ class Tenant:
     stay: Any = None
     session: Any = None
     wave: Any = None
+    team_set: Any = None
+    team: Any = None
+    team_post: Any = None
+    team_file: Any = None
+    share: Any = None  # a withdrawn portfolio share of students[1]
     users: dict[Role, User] = field(default_factory=dict)
 
 
@@ -239,6 +244,17 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
         closes_at=timezone.now() + timezone.timedelta(days=5),
     )
     tenant.wave.schools.add(sch)
+    from ekkyo.portfolio.models import PortfolioShare
+
+    # Withdrawn: a live share link is public by design, so the matrix checks
+    # that a withdrawn one shows nothing to anyone.
+    tenant.share = PortfolioShare._plain.create(
+        student=students[1],
+        recipient_kind="university",
+        recipient_label=f"{label}大学入試課",
+        sections=["programmes", "regions"],
+        withdrawn_at=timezone.now(),
+    )
     tenant.session = Session.objects.create(
         programme=published,
         kind="online",
@@ -246,6 +262,7 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
         starts_at=timezone.now() - timezone.timedelta(days=2),
         ends_at=timezone.now() - timezone.timedelta(days=2) + timezone.timedelta(hours=1),
     )
+    _team_space(tenant, label)
     if staff:
         slug = label.lower()
         admin = user(
@@ -295,6 +312,27 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
     return tenant
 
 
+def _team_space(tenant: Tenant, label: str) -> None:
+    """A published team with a post and a file (the file's bytes are never read here)."""
+    from ekkyo.teams.models import Team, TeamFile, TeamMember, TeamPost, TeamSet
+
+    tenant.team_set = TeamSet._plain.create(
+        programme=tenant.published, name=f"{label}班編成", team_size=2, status="published"
+    )
+    tenant.team = Team._plain.create(team_set=tenant.team_set, number=1, theme=f"{label}班テーマ")
+    TeamMember._plain.create(team_set=tenant.team_set, team=tenant.team, student=tenant.students[0])
+    tenant.team_post = TeamPost._plain.create(
+        team=tenant.team, body=f"{label}班投稿", author_label=f"{label}秘匿 生徒0\t生徒0"
+    )
+    tenant.team_file = TeamFile._plain.create(
+        team=tenant.team,
+        file=f"teams/{label}/missing",
+        original_name=f"{label}班資料.pdf",
+        content_type="application/pdf",
+        size=1,
+    )
+
+
 def build_world() -> World:
     with system_scope(reason="test world"):
         prefectures_ensure()
@@ -312,6 +350,10 @@ def build_world() -> World:
             t.import_batch.filename,
             t.draft.title,
             t.family.name,
+            t.team_post.body,
+            t.team_file.original_name,
+            t.team.theme,
+            t.share.recipient_label,
             f"{'Aside' if key == 'a2' else 'Beta'}健康メモ",
             # Rounds are consortium-wide: only another consortium's is secret.
             *([t.round.name] if key == "b" else []),

@@ -58,10 +58,17 @@ def _chunks(items: list[Any], size: int = BATCH) -> Any:
 
 def demo_reset() -> None:
     """Remove the demo consortium and everything seeded with it."""
-    with system_scope(reason="seed-demo --reset"), transaction.atomic():
+    from ekkyo.kpis.aggregates import aggregates_suspended
+    from ekkyo.kpis.models import AggregateVersion, KeyCount, StudentKeys
+
+    # Everything goes: no point keeping the dashboards' counts current meanwhile.
+    with system_scope(reason="seed-demo --reset"), transaction.atomic(), aggregates_suspended():
         consortium = Consortium.objects.filter(slug=DEMO_SLUG).first()
         if consortium is None:
             return
+        KeyCount.objects.filter(consortium=consortium).delete()
+        StudentKeys.objects.filter(consortium=consortium).delete()
+        AggregateVersion.objects.filter(consortium=consortium).delete()
         user_ids = list(
             Membership.objects.filter(consortium=consortium).values_list("user_id", flat=True)
         )
@@ -179,11 +186,11 @@ def demo_seed(
         consortium = Consortium.objects.create(
             slug=DEMO_SLUG, name=data.name, name_en="Ekkyo-net (demo)", lead=lead
         )
-        # Members join and leave: the last two joined in the current FY.
+        # Members join and leave: most since five years ago, the last two in the current FY.
         fy = data.fiscal_year
         members = []
         for i, m in enumerate(data.municipalities):
-            first = fy - 1 if i < len(data.municipalities) - 2 else fy
+            first = fy - 4 if i < len(data.municipalities) - 2 else fy
             members.append(
                 Member(consortium=consortium, municipality=munis[m.code], first_fy=first)
             )
@@ -206,6 +213,14 @@ def demo_seed(
             School.objects.filter(code__in=[s.code for s in data.schools]).values_list("code", "pk")
         )
         progress("reference data written")
+        from ekkyo.demo.timetables import seed_timetables
+
+        seed_timetables(
+            school_ids.values(),
+            fiscal_years=(data.fiscal_year - 1, data.fiscal_year, data.fiscal_year + 1),
+            rng=random.Random(seed + 6),  # noqa: S311 — reproducible synthetic data
+            progress=progress,
+        )
         muni_ids = {code: m.pk for code, m in munis.items()}
         rows = [
             Student(
@@ -273,12 +288,27 @@ def demo_seed(
             fy=data.fiscal_year,
             progress=progress,
         )
+        from ekkyo.demo.funnel import seed_funnels
+
+        seed_funnels(
+            consortium=consortium,
+            rng=random.Random(seed + 7),  # noqa: S311 — reproducible synthetic data
+            fy=data.fiscal_year,
+            reference_date=reference_date,
+            progress=progress,
+        )
         seed_waves(
             consortium=consortium,
             rng=random.Random(seed + 1),  # noqa: S311 — reproducible synthetic data
             fy=data.fiscal_year,
             progress=progress,
         )
+        from ekkyo.demo.teams import seed_teams
+
+        seed_teams(consortium, progress=progress)
+        from ekkyo.demo.kpis import seed_kpis
+
+        seed_kpis(consortium=consortium, rng=random.Random(seed + 2), fy=fy, progress=progress)  # noqa: S311
     return SeedSummary(
         municipalities=len(data.municipalities),
         members=len(members),

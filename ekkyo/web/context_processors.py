@@ -23,14 +23,25 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("people:roster_import"), _("Roster import")))
         items.append((reverse("registry:school_list"), _("Schools")))
         items.append((reverse("programmes:manage_list"), _("Manage programmes")))
+        items.append((reverse("teams:index"), _("Teams")))
+    if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
+        items.append((reverse("scheduling:index"), _("Scheduling")))
+    elif principal.has_role(Role.SCHOOL_STAFF):
+        items.append((reverse("scheduling:index"), _("Timetable")))
     if principal.has_role(Role.SCHOOL_STAFF):
         items.append((reverse("programmes:approvals"), _("Approvals")))
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.SCHOOL_STAFF):
         items.append((reverse("surveys:wave_list"), _("Surveys")))
     if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
         items.append((reverse("kpis:table", args=[current_fiscal_year()]), _("KPIs")))
+        items.append((reverse("kpis:dashboard", args=[current_fiscal_year()]), _("Dashboards")))
         items.append((reverse("hosting:family_list"), _("Host families")))
         items.append((reverse("programmes:residences"), _("Residences")))
+        items.append((reverse("programmes:funnel"), _("Residence funnel")))
+    if principal.has_role(Role.SCHOOL_STAFF, Role.PARTNER) and not principal.has_role(
+        Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF
+    ):
+        items.append((reverse("kpis:dashboard", args=[current_fiscal_year()]), _("Dashboards")))
     if principal.has_role(Role.HOST):
         items.append((reverse("hosting:host_home"), _("Hosting")))
     if principal.has_role(Role.CONSORTIUM_ADMIN):
@@ -42,10 +53,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if principal.has_role(Role.STUDENT):
         items.append((reverse("programmes:my_applications"), _("My applications")))
         items.append((reverse("hosting:my_stays"), _("Stays")))
+        items.append((reverse("teams:my_teams"), _("My teams")))
         items.append((reverse("people:me"), _("My profile")))
+        items.append((reverse("portfolio:mine"), _("My portfolio")))
+    if principal.has_role(Role.PARTNER):
+        items.append((reverse("teams:my_teams"), _("My teams")))
     if principal.has_role(Role.GUARDIAN):
         items.append((reverse("people:my_children"), _("My children")))
         items.append((reverse("programmes:consents"), _("Consent")))
+        items.append((reverse("portfolio:children"), _("Portfolio shares")))
         items.append((reverse("hosting:my_stays"), _("Stays")))
     items.append((reverse("registry:member_list"), _("Member towns")))
     # The one item whose URL is the longest prefix of this page is current.
