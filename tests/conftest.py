@@ -13,6 +13,16 @@ from .factories import World, build_world
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: rolled-back databases reuse ids and
+    versions, so a page cached by an earlier test must not be served to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """Reference rows that migrations load: transactional tests flush them away."""
     if request.node.get_closest_marker("django_db") is None and not {

@@ -25,15 +25,17 @@ flow      a=home, b=host, c=kind               took part in a programme of ``kin
                                                (``residence``, ``stay``, ``online``; ``""``
                                                = any) hosted by member ``host`` in the FY,
                                                coming from ``home`` (``""`` = abroad or
-                                               unknown)
+                                               unknown); any kind also per ``school``
 month     muni, a=YYYY-MM, c=kind              took part in that month (``muni`` ``""`` for
                                                the consortium; the host for residences and
-                                               stays, the home for online)
+                                               stays, the home for online); also once with
+                                               ``school`` = the student's school
 rel       muni, a=bucket, b=span               had relationships with ``a`` regions (towns)
                                                beyond home: ``1``, ``2`` or ``3+``;
                                                ``b=fy`` through programmes overlapping the
                                                FY, ``b=cum`` through any programme up to
-                                               its end. ``muni`` is ``""`` or the home
+                                               its end. ``muni`` is ``""`` or the home;
+                                               also per ``school``
 programme muni, programme, a=home, c=kind      took part in ``programme``; ``muni`` is the
                                                programme's host
 ========  ==================================  ===========================================
@@ -224,9 +226,13 @@ def student_keys(
                     keys.add(Key("month", fy, a=ym, c=act.kind))
                     if where:
                         keys.add(Key("month", fy, muni=where, a=ym, c=act.kind))
+                    if student.school:
+                        keys.add(Key("month", fy, school=student.school, a=ym, c=act.kind))
             if act.host:
                 keys.add(Key("flow", fy, a=home or ABROAD, b=act.host, c=act.kind))
                 keys.add(Key("flow", fy, a=home or ABROAD, b=act.host))  # any kind
+                if student.school:
+                    keys.add(Key("flow", fy, school=student.school, a=home or ABROAD, b=act.host))
             if act.programme:
                 keys.add(
                     Key(
@@ -253,6 +259,8 @@ def student_keys(
                 keys.add(Key("rel", fy, a=bucket, b=period))
                 if student.home:
                     keys.add(Key("rel", fy, muni=student.home, a=bucket, b=period))
+                if student.school:
+                    keys.add(Key("rel", fy, school=student.school, a=bucket, b=period))
     return frozenset(keys)
 
 

@@ -12,7 +12,14 @@ import random
 from collections.abc import Callable
 
 from ekkyo.kpis.aggregates import aggregates_rebuild
-from ekkyo.kpis.models import AnnualReport, KeyCount, KpiCode, KpiTarget, ReportStatus
+from ekkyo.kpis.models import (
+    AnnualReport,
+    KeyCount,
+    KpiBaseline,
+    KpiCode,
+    KpiTarget,
+    ReportStatus,
+)
 from ekkyo.partners.models import Contribution, ContributionKind, Partner
 from ekkyo.registry.models import Consortium, Member
 
@@ -70,6 +77,23 @@ def seed_kpis(
                     )
                 )
     KpiTarget.objects.bulk_create(targets, batch_size=2000)
+    # Baselines: the year before the demo's history, a little below its first year.
+    first = fy - 4
+    KpiBaseline.objects.bulk_create(
+        [
+            KpiBaseline(
+                consortium=consortium,
+                municipality=None if muni is None else by_code[muni],
+                kpi=code,
+                fiscal_year=first - 1,
+                value=round(
+                    counts.get((first, muni or "", kpi, role if muni else "consortium"), 0) * 0.8
+                ),
+            )
+            for code, (kpi, role) in _ROLE.items()
+            for muni in [None, *members]
+        ]
+    )
     partners = list(Partner.objects.filter(consortium=consortium).order_by("pk"))
     contributions = []
     programmes = list(consortium.programmes.order_by("pk").values_list("pk", flat=True)[:40])

@@ -97,6 +97,11 @@ class Panel:
     def has_hidden(self) -> bool:
         return any(f.suppressed for _h, figs in self.rows for f in figs)
 
+    @property
+    def nothing_shown(self) -> bool:
+        """Every figure hidden or zero: the chart would be empty, so the page says why."""
+        return all(f.suppressed or not f.value for _h, figs in self.rows for f in figs)
+
 
 @dataclass
 class Dashboard:
@@ -696,7 +701,7 @@ def member_dashboard(*, consortium: Consortium, municipality: Municipality, fy: 
     rows = _rows(
         consortium,
         Q(fy__in=years, dim="kpi", muni=code)
-        | Q(fy=fy, dim="flow", c="") & (Q(a=code) | Q(b=code))
+        | Q(fy=fy, dim="flow", c="", school="") & (Q(a=code) | Q(b=code))
         | Q(fy=fy, dim__in=["month", "rel"], muni=code, school="")
         | Q(fy=fy, dim="kpi4", muni=code, school=""),
     )
@@ -739,7 +744,7 @@ def school_dashboard(
     rows = _rows(
         consortium,
         Q(fy__in=years, dim="school", school=school.code)
-        | Q(fy=fy, dim="kpi4", school=school.code),
+        | Q(fy=fy, dim__in=["kpi4", "month", "rel", "flow"], school=school.code),
     )
     per = _by(rows, "school", "fy", "a")
     d = Dashboard(_("Dashboard of %(school)s") % {"school": school}, fy, k, controlled)
@@ -757,6 +762,15 @@ def school_dashboard(
             "trend", _("The school's students in the KPIs"), series, years, k, controlled
         )
     )
+    flows = {(a, b): n for (a, b), n in _by(rows, "flow", "a", "b", fy=fy).items()}
+    if flows:
+        names = _town_names({b for _a, b in flows})
+        d.panels.extend(
+            _flows(flows, k, controlled, names=names, member_codes=sorted(names), received=None)
+        )
+    months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
+    d.panels.append(_monthly_panel(fy, months, k, controlled))
+    d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, controlled))
     kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, controlled)
     if kpi4:
         d.panels.append(kpi4)

@@ -23,6 +23,58 @@ class KpiCode(models.TextChoices):
     ONLINE = "online", _("KPI ③ students in online programmes")
 
 
+#: What each KPI counts and in what unit (DESIGN.md, "KPI counting rules").
+KPI_DEFINITIONS = {
+    "residence": _(
+        "Distinct students whose home is not the host town and who live and study in a "
+        "member town (a residence) on any day of the fiscal year. Town rows by host."
+    ),
+    "offline_received": _(
+        "Distinct students with at least one stay (short or mid-term) that overlaps the "
+        "fiscal year and was not cancelled, counted by the host town."
+    ),
+    "offline_sent": _(
+        "The same students as KPI ② received, counted by their home town: students a "
+        "town sent on stays."
+    ),
+    "online": _(
+        "Distinct students attending at least one session of an online programme in the "
+        "fiscal year, counted by home town."
+    ),
+}
+
+
+class KpiBaseline(models.Model):
+    """The starting value of a KPI (before the grant), for the consortium or one member."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kpi = models.CharField(_("KPI"), max_length=20, choices=KpiCode.choices)
+    fiscal_year = models.PositiveSmallIntegerField(_("baseline fiscal year"))
+    value = models.PositiveIntegerField(_("baseline"))
+
+    class Meta:
+        verbose_name = _("KPI baseline")
+        verbose_name_plural = _("KPI baselines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "municipality", "kpi"],
+                condition=Q(municipality__isnull=False),
+                name="kpi_baseline_once_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["consortium", "kpi"],
+                condition=Q(municipality__isnull=True),
+                name="kpi_baseline_once_for_consortium",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} baseline FY{self.fiscal_year}: {self.value}"
+
+
 class KpiTarget(models.Model):
     consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
     municipality = models.ForeignKey(

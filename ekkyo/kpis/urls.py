@@ -27,4 +27,5 @@ urlpatterns = [
     ),
     path("public/<int:fy>/", dashboard_views.public, name="public"),
     path("<int:fy>/contributions/", views.contributions, name="contributions"),
+    path("<int:fy>/targets/", views.targets, name="targets"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -21,11 +22,11 @@ from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.core.fiscal import format_fiscal_year, wareki_year
 from ekkyo.partners.models import Contribution, ContributionKind, Partner
-from ekkyo.registry.models import Consortium, Municipality
+from ekkyo.registry.models import Consortium, Member, Municipality
 from ekkyo.tenancy.access import require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
-from .models import AnnualReport, KpiCode
+from .models import KPI_DEFINITIONS, AnnualReport, KpiBaseline, KpiCode, KpiTarget
 from .services import ReportError, figures_table, report_draft, report_submit
 
 READERS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF)
@@ -424,4 +425,128 @@ def contributions(request: HttpRequest, fy: int) -> HttpResponse:
         request,
         "kpis/contributions.html",
         {"fy": fy, "rows": rows, "form": form, "consortium": consortium},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*READERS)
+def targets(request: HttpRequest, fy: int) -> HttpResponse:
+    """The KPI master: definitions and units, baselines, and the FY's targets per row.
+
+    The secretariat edits the consortium's row and every member's; a town
+    edits its own row. An empty box removes the target.
+    """
+    principal = _principal(request)
+    consortium = _consortium(principal)
+    members = [
+        m
+        for m in Member.objects.filter(consortium=consortium, municipality__isnull=False)
+        .select_related("municipality")
+        .order_by("municipality__code")
+        if m.active_in(fy)
+    ]
+    admin = bool(principal.admin_consortium_ids)
+    editable = {
+        m.municipality.code: m.municipality
+        for m in members
+        if m.municipality and (admin or m.municipality_id in principal.municipality_ids)
+    }
+    rows: list[tuple[str, str, Municipality | None, bool]] = [
+        ("c", _("Consortium (distinct students)"), None, admin)
+    ] + [
+        (m.municipality.code, str(m.municipality), m.municipality, m.municipality.code in editable)
+        for m in members
+        if m.municipality and (admin or m.municipality.code in editable)
+    ]
+    codes = list(KpiCode.values)
+    goal = {
+        (t.municipality_id, t.kpi): t.target
+        for t in KpiTarget.objects.filter(consortium=consortium, fiscal_year=fy)
+    }
+    base = {
+        (b.municipality_id, b.kpi): b for b in KpiBaseline.objects.filter(consortium=consortium)
+    }
+    errors: list[str] = []
+    if request.method == "POST":
+        values: dict[tuple[str, str, str], int | None] = {}
+        for key, _label, _muni, can in rows:
+            if not can:
+                continue
+            for code in codes:
+                for part in ("t", "b"):
+                    raw = request.POST.get(f"{part}-{key}-{code}", "").strip().replace(",", "")
+                    if raw and not raw.isdigit():
+                        errors.append(
+                            _("%(row)s, %(kpi)s: “%(value)s” is not a whole number.")
+                            % {"row": _label, "kpi": KpiCode(code).label, "value": raw}
+                        )
+                    values[(part, key, code)] = int(raw) if raw.isdigit() else None
+        base_fy_raw = request.POST.get("baseline_fy", "").strip()
+        if not base_fy_raw.isdigit() or not 2000 <= int(base_fy_raw) <= 2100:
+            errors.append(_("Give the baseline's fiscal year, e.g. 2024."))
+        if not errors:
+            with transaction.atomic():
+                for (part, key, code), value in values.items():
+                    muni = None if key == "c" else editable[key]
+                    model = KpiTarget if part == "t" else KpiBaseline
+                    lookup: dict[str, Any] = {
+                        "consortium": consortium,
+                        "municipality": muni,
+                        "kpi": code,
+                    }
+                    if part == "t":
+                        lookup["fiscal_year"] = fy
+                    if value is None:
+                        model.objects.filter(**lookup).delete()
+                    elif part == "t":
+                        KpiTarget.objects.update_or_create(**lookup, defaults={"target": value})
+                    else:
+                        KpiBaseline.objects.update_or_create(
+                            **lookup,
+                            defaults={"value": value, "fiscal_year": int(base_fy_raw)},
+                        )
+            audit_record(
+                request=request,
+                action=Action.UPDATE,
+                object_type="kpis.kpitarget",
+                object_id=fy,
+                consortium_id=consortium.pk,
+                summary=f"KPI targets and baselines FY{fy}",
+            )
+            messages.success(request, _("Targets and baselines saved."))
+            return redirect("kpis:targets", fy=fy)
+    table = []
+    for key, label, muni, can in rows:
+        pk = muni.pk if muni else None
+        table.append(
+            {
+                "key": key,
+                "label": label,
+                "editable": can,
+                "cells": [
+                    {
+                        "code": code,
+                        "target": request.POST.get(f"t-{key}-{code}")
+                        if errors
+                        else goal.get((pk, code)),
+                        "baseline": request.POST.get(f"b-{key}-{code}")
+                        if errors
+                        else getattr(base.get((pk, code)), "value", None),
+                    }
+                    for code in codes
+                ],
+            }
+        )
+    baseline_fy = next((b.fiscal_year for b in base.values()), fy - 1)
+    return render(
+        request,
+        "kpis/targets.html",
+        {
+            "fy": fy,
+            "rows": table,
+            "codes": KpiCode,
+            "definitions": [(label, KPI_DEFINITIONS[str(code)]) for code, label in KpiCode.choices],
+            "errors": errors,
+            "baseline_fy": request.POST.get("baseline_fy", baseline_fy) if errors else baseline_fy,
+        },
     )

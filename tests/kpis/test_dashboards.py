@@ -115,7 +115,7 @@ def test_query_counts_are_pinned_and_do_not_grow(world: World, system: None) -> 
     cache.clear()
     before = {name: _get(admin, url)[0] for name, url in urls.items()}
     # Pinned (a miss: the dashboard is built; sessions, user, memberships included).
-    assert before == {"consortium": 14, "member": 15, "school": 10, "programme": 13}, before
+    assert before == {"consortium": 14, "member": 15, "school": 12, "programme": 13}, before
     # Many more students with stays and a new version of the aggregates.
     host = programme(a.consortium, a.municipality, title="多")
     for _ in range(30):
@@ -243,3 +243,46 @@ def test_the_command_recounts(world: World, system: None) -> None:
     assert world.a.consortium.slug in out.getvalue()
     c = world.a.consortium
     assert aggregated_figures(consortium=c, fy=2026) == kpi_figures(consortium=c, fys=[2026])[2026]
+
+
+def test_kpi_master_targets_and_baselines(world: World, system: None) -> None:
+    from ekkyo.kpis.models import KpiBaseline, KpiTarget
+
+    a, a2 = world.a, world.a2
+    url = reverse("kpis:targets", args=[2026])
+    town = Client(headers={"accept-language": "en"})
+    town.force_login(a.users[Role.MUNICIPALITY_STAFF])
+    page = town.get(url).content.decode()
+    assert "Distinct students" in page and f'name="t-{a.municipality.code}-online"' in page
+    assert f'name="t-{a2.municipality.code}-online"' not in page  # another town's row
+    assert 'name="t-c-online"' not in page  # the consortium's row is the secretariat's
+    bad = town.post(url, {"baseline_fy": "2024", f"t-{a.municipality.code}-online": "12x"})
+    assert "is not a whole number" in bad.content.decode()
+    assert not KpiTarget.objects.exists()
+    ok = town.post(
+        url,
+        {
+            "baseline_fy": "2024",
+            f"t-{a.municipality.code}-online": "1,200",
+            f"b-{a.municipality.code}-online": "800",
+            f"t-{a2.municipality.code}-online": "99",  # ignored: not theirs
+            "t-c-online": "99",  # ignored
+        },
+    )
+    assert ok.status_code == 302
+    t = KpiTarget.objects.get()
+    assert (t.municipality, t.kpi, t.fiscal_year, t.target) == (
+        a.municipality,
+        "online",
+        2026,
+        1200,
+    )
+    b = KpiBaseline.objects.get()
+    assert (b.value, b.fiscal_year) == (800, 2024)
+    # An empty box removes the target.
+    town.post(url, {"baseline_fy": "2024", f"b-{a.municipality.code}-online": "800"})
+    assert not KpiTarget.objects.exists()
+    admin = Client()
+    admin.force_login(a.users[Role.CONSORTIUM_ADMIN])
+    admin.post(url, {"baseline_fy": "2024", "t-c-residence": "30"})
+    assert KpiTarget.objects.get(municipality=None).target == 30

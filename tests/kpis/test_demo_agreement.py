@@ -1,0 +1,70 @@
+"""On the demo consortium: dashboards, XLSX and PDF show the counting module's figures."""
+
+from __future__ import annotations
+
+import io
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from ekkyo.accounts.models import Membership
+from ekkyo.core.fiscal import fiscal_year_of
+from ekkyo.kpis.dashboards import consortium_dashboard
+from ekkyo.kpis.models import KpiCode
+from ekkyo.kpis.services import aggregated_figures, figures_table, kpi_figures
+from ekkyo.registry.models import Consortium
+
+pytestmark = pytest.mark.django_db
+
+SMALL = ["--students", "900", "--schools", "30", "--municipalities", "12", "--prefectures", "5"]
+
+
+def test_every_output_agrees_with_the_counting_module(system: None) -> None:
+    call_command("seed_demo", *SMALL, stdout=StringIO())
+    consortium = Consortium.objects.get(slug="ekkyo-net")
+    fy = fiscal_year_of(timezone.localdate())
+    # The aggregate rows equal a full recount, every FY of the demo's five.
+    for year in range(fy - 4, fy + 1):
+        counted = kpi_figures(consortium=consortium, fys=[year])[year]
+        assert aggregated_figures(consortium=consortium, fy=year) == counted, year
+    counted = kpi_figures(consortium=consortium, fys=[fy])[fy]
+    expected = {
+        KpiCode.RESIDENCE: counted.residence.consortium,
+        KpiCode.OFFLINE_RECEIVED: counted.offline.consortium,
+        KpiCode.OFFLINE_SENT: counted.offline.consortium,
+        KpiCode.ONLINE: counted.online.consortium,
+    }
+    # Dashboard cards: each shown figure is the count (hidden ones say why).
+    d = consortium_dashboard(consortium=consortium, fy=fy)
+    labels = {str(KpiCode(c).label): c for c in expected}
+    shown = 0
+    for card in d.cards:
+        figure = card["figure"]
+        if figure.suppressed:
+            assert figure.reason
+        else:
+            assert figure.value == expected[labels[card["label"]]]
+            shown += 1
+    assert shown >= 2, "the demo is large enough to show most consortium figures"
+    admin = Client()
+    admin.force_login(Membership.objects.filter(role="consortium_admin").first().user)  # type: ignore[union-attr]
+    # The grant workbook: one sheet per KPI, the consortium on row 5.
+    xlsx = b"".join(admin.get(reverse("kpis:export", args=[fy])).streaming_content)
+    wb = load_workbook(io.BytesIO(xlsx))
+    for code, n in expected.items():
+        assert wb[str(code)]["C5"].value == n, code
+    # The annual report PDF: target, actual and rate per KPI, in this order.
+    pdf = admin.get(reverse("kpis:report_pdf", args=[fy]))
+    text = PdfReader(io.BytesIO(b"".join(pdf.streaming_content))).pages[0].extract_text()
+    flat = "".join(text.split())  # cells wrap: compare without spaces and line breaks
+    targets = figures_table(consortium=consortium, fy=fy)["consortium"]
+    for code, n in expected.items():
+        target = targets[code]["target"]
+        row = "".join(str(KpiCode(code).label).split()) + ("–" if target is None else str(target))
+        assert f"{row}{n}" in flat, (code, row, n)
