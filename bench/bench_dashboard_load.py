@@ -21,10 +21,9 @@ the same middleware: session, user, principal) and every dashboard
 (consortium, a member, a school, a programme) in turn. The load comes from
 ``wrk`` (Debian package ``wrk``) when it is installed — C, so the load
 generator takes little of the two cores from the server — else from Python
-threads (``--driver python``). With ``--think S`` (wrk) each connection
-pauses S/2 to 3S/2 seconds between pages, as people reading a dashboard do;
-the figures with ``--think 0`` are the harshest case, 20 requests always in
-flight. Prints p50, p95 and requests per second per
+threads (``--driver python``). Closed loop is the harshest case: 20
+requests always in flight, where 20 people reading dashboards would leave the
+server idle most of the time. Prints p50, p95 and requests per second per
 target, per run, and the median of the runs. The first request of each URL
 (cache fill) is made before timing starts and reported apart.
 """
@@ -135,11 +134,6 @@ def _load(base: str, path: str, cookie: str, users: int, seconds: float) -> dict
 
 
 WRK_SCRIPT = """
-think = %(think_ms)d
-delay = function()
-  if think > 0 then return math.random(math.floor(think / 2), math.floor(think * 3 / 2)) end
-  return 0
-end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %d %.3f %.3f %d %d\\n", summary.requests,
@@ -149,15 +143,13 @@ end
 """
 
 
-def _load_wrk(
-    base: str, path: str, cookie: str, users: int, seconds: float, think: float = 0.0
-) -> dict[str, float]:
+def _load_wrk(base: str, path: str, cookie: str, users: int, seconds: float) -> dict[str, float]:
     import shutil
     import subprocess
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT % {"think_ms": int(think * 1000)})
+        f.write(WRK_SCRIPT)
     wrk = shutil.which("wrk") or "wrk"
     out = subprocess.run(  # noqa: S603 — our own arguments
         [
@@ -185,17 +177,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--driver", choices=["wrk", "python"], default=None)
-    ap.add_argument(
-        "--think",
-        type=float,
-        default=0.0,
-        help="mean pause of each user between pages, in seconds (wrk only; 0 = closed loop)",
-    )
     args = ap.parse_args()
     import shutil
 
     driver = args.driver or ("wrk" if shutil.which("wrk") else "python")
-    print(f"load from {driver}, think time {args.think} s")
+    load = _load_wrk if driver == "wrk" else _load
+    print(f"load from {driver}")
     cookie, urls = _session_cookie()
     parts = urlsplit(args.base)
     for name, path in urls.items():
@@ -213,18 +200,15 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
     for run in range(args.runs):
         for name, path in urls.items():
-            if driver == "wrk":
-                res = _load_wrk(args.base, path, cookie, args.users, args.seconds, args.think)
-            else:
-                res = _load(args.base, path, cookie, args.users, args.seconds)
+            res = load(args.base, path, cookie, args.users, args.seconds)
             results[name].append(res)
             print(
                 f"run {run + 1} {name:14s} n={res['n']:6.0f} p50={res['p50']:7.1f} ms "
                 f"p95={res['p95']:7.1f} ms {res['rps']:6.1f} req/s errors={res['errors']:.0f}"
             )
     print(
-        f"\nmedian of {args.runs} runs, {args.users} concurrent clients, "
-        f"think time {args.think} s, {args.seconds:.0f} s each"
+        f"\nmedian of {args.runs} runs, {args.users} concurrent connections in closed loop, "
+        f"{args.seconds:.0f} s each"
     )
     print("| page | p50 (ms) | p95 (ms) | requests/s |")
     print("| --- | --- | --- | --- |")
