@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
@@ -77,33 +77,91 @@ def kpi_table(request: HttpRequest, fy: int) -> HttpResponse:
 @require_GET
 @require_roles(*READERS)
 def kpi_export(request: HttpRequest, fy: int) -> HttpResponseBase:
-    """An XLSX shaped as a grant report: one sheet per KPI, 和暦 headings."""
-    consortium, table = _visible_table(_principal(request), fy)
+    """An XLSX shaped as a grant report, formatted to print.
+
+    One sheet per KPI; on each, the consortium and every member visible to
+    the reader: target, actual and achievement of the FY, the actuals of the
+    four FYs before (和暦 headings), and the member's own analysis of causes
+    and improvements from its latest report version.
+    """
+    principal = _principal(request)
+    consortium, table = _visible_table(principal, fy)
     lang = "en" if (get_language() or "ja").startswith("en") else "ja"
+    earlier = list(range(fy - 4, fy))
+    past = {y: _visible_table(principal, y)[1] for y in earlier}
+    reports: dict[int | None, AnnualReport] = {}
+    for r in AnnualReport.objects.filter(consortium=consortium, fiscal_year=fy).order_by("version"):
+        reports[r.municipality_id] = r  # the latest version wins
+    pk_of = dict(
+        Municipality.objects.filter(code__in=[m["code"] for m in table["members"]]).values_list(
+            "code", "pk"
+        )
+    )
+
+    def heading(year: int) -> str:
+        return f"{wareki_year(year)}（{year}）" if lang == "ja" else format_fiscal_year(year, lang)
+
+    def past_actual(year: int, code: str | None, kpi_code: str) -> Any:
+        t = past[year]
+        cells = (
+            t["consortium"]
+            if code is None
+            else next((m["cells"] for m in t["members"] if m["code"] == code), None)
+        )
+        return cells[kpi_code]["actual"] if cells else None
+
+    thin = Side(style="thin", color="9AA5B1")
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     for code, label in KpiCode.choices:
         ws = wb.create_sheet(str(code))
         ws["A1"] = f"{consortium} — {label}"
         ws["A1"].font = Font(bold=True, size=13)
-        ws["A2"] = f"{wareki_year(fy)}（{fy}）" if lang == "ja" else format_fiscal_year(fy, lang)
+        ws["A2"] = heading(fy)
         ws.append([])
-        ws.append([_("Member"), _("Target"), _("Actual"), _("Achievement")])
+        ws.append(
+            [
+                _("Member"), _("Target"), _("Actual"), _("Achievement"),
+                *[_("Actual %(fy)s") % {"fy": heading(y)} for y in earlier],
+                _("Analysis of causes"), _("Improvements"),
+            ]
+        )  # fmt: skip
         for c in ws[4]:
             c.font = Font(bold=True)
-        consortium_cell = table["consortium"][code]
-        rows = [(_("Consortium (distinct students)"), consortium_cell)] + [
-            (str(m["member"]), m["cells"][code]) for m in table["members"]
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            c.fill = PatternFill("solid", fgColor="E8EEF2")
+        rows = [(None, _("Consortium (distinct students)"), table["consortium"])] + [
+            (m["code"], str(m["member"]), m["cells"]) for m in table["members"]
         ]
-        for name, cell in rows:
-            ws.append([name, cell["target"], cell["actual"], cell["rate"]])
+        for muni_code, name, cells in rows:
+            cell = cells[code]
+            report = reports.get(pk_of.get(muni_code) if muni_code else None)
+            ws.append(
+                [
+                    name, cell["target"], cell["actual"], cell["rate"],
+                    *[past_actual(y, muni_code, code) for y in earlier],
+                    report.causes if report else "", report.improvements if report else "",
+                ]
+            )  # fmt: skip
             ws.cell(ws.max_row, 4).number_format = "0.0%"
-        ws.column_dimensions["A"].width = 36
-        for col in "BCD":
-            ws.column_dimensions[col].width = 12
-        ws["A1"].alignment = Alignment(wrap_text=False)
-        ws.page_setup.orientation = "portrait"
+        for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
+            for c in row:
+                c.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+                if c.column >= 9:
+                    c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions["A"].width = 30
+        for col in "BCDEFGH":
+            ws.column_dimensions[col].width = 11
+        ws.column_dimensions["I"].width = 40
+        ws.column_dimensions["J"].width = 40
+        ws.freeze_panes = "B5"
+        ws.print_title_rows = "4:4"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.oddFooter.center.text = "&P / &N"
     buf = io.BytesIO()
     wb.save(buf)
     audit_record(

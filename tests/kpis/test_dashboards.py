@@ -286,3 +286,24 @@ def test_kpi_master_targets_and_baselines(world: World, system: None) -> None:
     admin.force_login(a.users[Role.CONSORTIUM_ADMIN])
     admin.post(url, {"baseline_fy": "2024", "t-c-residence": "30"})
     assert KpiTarget.objects.get(municipality=None).target == 30
+
+
+def test_grant_workbook_has_trend_causes_and_prints(world: World, system: None) -> None:
+    from ekkyo.kpis.models import AnnualReport
+
+    AnnualReport.objects.create(
+        consortium=world.a.consortium, municipality=world.a.municipality, fiscal_year=2026,
+        causes="受入家庭が増えた", improvements="冬の企画を増やす",
+    )  # fmt: skip
+    admin = Client()
+    admin.force_login(world.a.users[Role.CONSORTIUM_ADMIN])
+    xlsx = b"".join(admin.get(reverse("kpis:export", args=[2026])).streaming_content)
+    ws = load_workbook(io.BytesIO(xlsx))["residence"]
+    headers = [c.value for c in ws[4]]
+    assert headers[4] == "実績 令和4年度（2022）" and headers[7] == "実績 令和7年度（2025）"
+    assert headers[8:] == ["要因分析", "改善方策"]
+    town_row = next(
+        r for r in ws.iter_rows(min_row=5, values_only=True) if r[0] == str(world.a.municipality)
+    )
+    assert town_row[8:] == ("受入家庭が増えた", "冬の企画を増やす")
+    assert ws.print_title_rows == "$4:$4" and ws.page_setup.orientation == "landscape"
