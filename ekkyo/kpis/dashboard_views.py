@@ -242,5 +242,10 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
     return render(
         request,
         "kpis/public.html",
-        {"fy": fy, "consortia": consortia, "title": _("Published KPI figures")},
+        {
+            "fy": fy,
+            "consortia": consortia,
+            "title": _("Published KPI figures"),
+            "years": [(y, reverse("kpis:public", args=[y])) for y in _years(fy)],
+        },
     )

@@ -64,6 +64,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("portfolio:children"), _("Portfolio shares")))
         items.append((reverse("hosting:my_stays"), _("Stays")))
     items.append((reverse("registry:member_list"), _("Member towns")))
+    items.append((reverse("kpis:public", args=[current_fiscal_year() - 1]), _("Published figures")))
     # The one item whose URL is the longest prefix of this page is current.
     current = request.path
     matches = [
