@@ -16,7 +16,11 @@
 A script, not a test:
 
     .venv/bin/python bench/bench_teams.py [--students N] [--schools S] [--runs R]
-        [--small A] [--medium B] [--cpsat-time T] [--heuristic-time H] [--skip-scale]
+        [--small A] [--medium B] [--cpsat-time T] [--heuristic-time H] [--bound-time B]
+        [--skip-scale] [--skip-quality] [--skip-small]
+
+``--skip-small`` leaves out the exhaustive comparison but keeps the random
+draws, so the 17–60-student instances are those of a full run.
 """
 
 from __future__ import annotations
@@ -125,6 +129,8 @@ def quality(args: argparse.Namespace) -> None:
     for x in range(args.small):
         n = rng.randint(8, 16)
         problem = generate(n, schools=max(2, n // 2), seed=100 + x, team_size=rng.choice((3, 4)))
+        if args.skip_small:  # same draws, so the medium instances stay the same
+            continue
         reference = exhaustive_optimum(problem)
         assert reference is not None
         heuristic = form_teams(problem, method="heuristic", time_limit=args.heuristic_time)
@@ -181,6 +187,11 @@ def main() -> None:
     parser.add_argument("--bound-time", type=float, default=30.0)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument(
+        "--skip-small",
+        action="store_true",
+        help="skip the exhaustive comparison (the 17-60 instances are unchanged)",
+    )
     args = parser.parse_args()
     if not args.skip_scale:
         scale(args)

@@ -119,11 +119,14 @@ Bounds (``exact`` only; each a true upper bound on the best minimum)
       max over such teams T of size m of |T| − π(T) − σ_m)) is at least the
       LP's coverage (weak duality), so a value below n proves that no
       partition has every team ≥ z. Columns come from greedy swaps; the inner
-      maximum is CP-SAT's proven bound on a one-team model (integer weights
-      rounded up, the score test loosened by the rounding error), so the
-      proof holds even if CP-SAT stops early. 1.02·min is tried first (half
-      the time left); if refuted, 1.005·min then min + 0.001 follow, otherwise
-      1.05·min, while time remains.
+      maximum is exact, by a branch-and-bound over teams (:class:`_Pricer`:
+      students by dual value, pruned by the best gain the free places could
+      add and by an optimistic score of the best completion, each component
+      at a value no completion can beat), so the weak-duality argument holds;
+      when time runs out the threshold is simply not refuted. 1.02·min is
+      tried first, then min + 0.001 (a proof of optimality), then bisection
+      between the highest threshold not refuted and the bound, each attempt
+      with half the time left, columns carried from one threshold to the next.
 """
 
 from __future__ import annotations
@@ -168,6 +171,11 @@ _EPS = 1e-9
 _CPSAT_WORKERS = 8
 # Swap evaluations spent on inputs of up to 120 students (1-5 s on this machine).
 _SMALL_WORK = 250_000
+# Column generation: greedy-swap pricing from this many of the best columns
+# (and the LP basis) before the exact pricing, which adds up to
+# _PRICE_COLUMNS of its best teams per size.
+_LOCAL_STARTS = 100
+_PRICE_COLUMNS = 20
 
 
 @dataclass(frozen=True)
@@ -931,7 +939,10 @@ class _Search:
         self.rng = rng
         self.work = 0  # swaps evaluated: a deterministic measure of effort
 
-    def construct(self) -> list[list[int]]:
+    def construct(self, *, shuffle_blocks: bool = False) -> list[list[int]]:
+        """Required blocks first (the largest free team, or any team at random
+        with ``shuffle_blocks``: swaps never move a block, so restarts must),
+        then single students dealt school by school."""
         ix, rng = self.ix, self.rng
         sizes = ix.sizes
         teams: list[list[int]] = [[] for _ in sizes]
@@ -943,7 +954,7 @@ class _Search:
             for t in range(len(teams)):
                 cost = ix.hard_cost(teams[t] + block)
                 over = max(0, len(block) - free[t])
-                key = (over, cost, -free[t], t)
+                key = (over, cost, rng.random(), t) if shuffle_blocks else (over, cost, -free[t], t)
                 if best_key is None or key < best_key:
                     best, best_key = t, key
             teams[best].extend(block)
@@ -1051,7 +1062,13 @@ class _Search:
         try:
             if full:
                 improved = True
-                while improved and time.perf_counter() < deadline:
+                # The deadline stops the polishing, never the repair: while a
+                # team still breaks a hard rule, descents go on (each accepted
+                # swap lowers the breaches or raises the sorted scores, so this
+                # ends), so a busy machine cannot return teams a rule forbids.
+                while improved and (
+                    time.perf_counter() < deadline or any(t.cost > 0 for t in teams)
+                ):
                     improved = False
                     order = sorted(range(t_count), key=lambda t: (-teams[t].cost, teams[t].score))
                     for x, a in enumerate(order):
@@ -1131,7 +1148,7 @@ def _heuristic_teams(index: _Index, *, time_limit: float, seed: int) -> list[lis
         if attempt == 0 or best is None:
             teams = search.construct()
         elif attempt % 4 == 1:
-            teams = search.construct()
+            teams = search.construct(shuffle_blocks=True)
             singles = [i for tm in teams for i in tm if single[i]]
             rng.shuffle(singles)
             it = iter(singles)
@@ -1309,129 +1326,329 @@ def _exact_teams(
     return teams, min(100.0, bound + 1e-6), status == cp_model.OPTIMAL
 
 
-class _TeamModel:
-    """CP-SAT model of one team of size m scoring at least z (column pricing)."""
+class _Pricer:
+    """Exact pricing of the column bound by branch-and-bound (see :func:`_refutes`).
+
+    For one team size m and threshold z: the team T of m students (whole
+    blocks of required students, when the rules apply) scoring >= z and
+    meeting the hard rules that maximises Σ gain over T. Students (blocks)
+    are taken in order of gain per student, highest first; a partial team is
+    extended only by later ones, and dropped when (a) its gain plus the
+    largest gains that its free places could still receive (the next ones in
+    that order, a block's gain spread evenly over its members) cannot beat the
+    best team so far (or the floor given), or (b) an optimistic score of its
+    best completion is below z. The optimistic score takes each component at
+    its best value given the members so far and r free places, ignoring who
+    could fill them: at most r new municipalities and prefectures (and no
+    more than the later candidates hold), for each theme the current weight
+    sum plus the r largest weights for it among the later candidates, for
+    each balance the penalty E + max(0, D − r) + max(0, r − D − R) (excess E
+    cannot shrink; r places fill at most r of the deficit D, then the room R
+    up to the ideal counts is free), and each grade or gender alone today
+    fixed by at most one new member each. Each is at least the value of any
+    completion, so no team scoring >= z is ever cut: the result is exact.
+    """
 
     def __init__(self, index: _Index, m: int, z: float, rules: bool) -> None:
-        from ortools.sat.python import cp_model
-
-        ix, n, coef = index, index.n, index.coef
-        self.model = model = cp_model.CpModel()
-        self.x = x = [model.new_bool_var(f"x{i}") for i in range(n)]
-        model.add(sum(x) == m)
+        ix = self.ix = index
+        self.m, self.z, self.rules = m, z, rules
         if rules:
-            for block in ix.blocks:
-                if len(block) > m:
-                    for i in block:
-                        model.add(x[i] == 0)
-                for i in block[1:]:
-                    model.add(x[i] == x[block[0]])
-            for i in range(n):
-                for j in ix.conflicts[i]:
-                    if j > i:
-                        model.add_bool_or([x[i].negated(), x[j].negated()])
-            members_of: dict[int, list[int]] = defaultdict(list)
-            for i in range(n):
-                members_of[ix.school[i]].append(i)
-            for s, members in members_of.items():
-                if len(members) > ix.cap[s]:
-                    model.add(sum(x[i] for i in members) <= ix.cap[s])
-        scale = 100 * _POINT
-        pieces: list[tuple[float, Any, int]] = []
-        const = const_err = 0.0
+            groups = [list(b) for b in ix.blocks if len(b) <= m]
+            valid = []
+            for block in groups:
+                if ix.hard_cost(block) == 0:
+                    valid.append(block)
+            groups = valid
+        else:
+            groups = [[i] for i in range(ix.n)]
+        self.groups = groups
+        self.glo, self.ghi, self.xlo, self.xhi, _, _ = ix.balance_tables(m)
 
-        def present(values: list[int]) -> list[Any]:
-            groups: dict[int, list[int]] = defaultdict(list)
-            for i, v in enumerate(values):
-                groups[v].append(i)
-            out = []
-            for members in groups.values():
-                y = model.new_bool_var("")
-                model.add(y <= sum(x[i] for i in members))
-                out.append(y)
-            return out
+    def price(
+        self, gain: Sequence[float], floor: float, deadline: float, limit: int = 20
+    ) -> tuple[float, list[list[int]]]:
+        """(max(floor, best Σ gain over the teams), the ``limit`` best teams beating floor,
+        best first); (inf, []) when out of time. The maximum is exact to 1e-9."""
+        ix, m, rules = self.ix, self.m, self.rules
+        z_low = self.z - 1e-6
+        groups = sorted(self.groups, key=lambda g: (-sum(gain[i] for i in g) / len(g), g[0]))
+        count = len(groups)
+        flat: list[float] = []
+        start: list[int] = []
+        for g in groups:
+            start.append(len(flat))
+            avg = sum(gain[i] for i in g) / len(g)
+            flat.extend([avg] * len(g))
+        start.append(len(flat))
+        prefix = [0.0]
+        for v in flat:
+            prefix.append(prefix[-1] + v)
+        total_flat = len(flat)
+        group_gain = [sum(gain[i] for i in g) for g in groups]
+        # Suffix data for the optimistic score: distinct municipalities and
+        # prefectures, and per theme the sums of the r largest weights, among
+        # the candidates from position p on.
+        n_themes = ix.n_themes
+        suf_muni = [0] * (count + 1)
+        suf_pref = [0] * (count + 1)
+        suf_top: list[list[list[float]]] = [[[0.0] * (m + 1) for _ in range(n_themes)]]
+        munis: set[int] = set()
+        prefs: set[int] = set()
+        weights: list[list[float]] = [[] for _ in range(n_themes)]
+        for p in range(count - 1, -1, -1):
+            for i in groups[p]:
+                munis.add(ix.muni[i])
+                prefs.add(ix.pref[i])
+                for theme, w in ix.interests[i]:
+                    weights[theme].append(w)
+            suf_muni[p], suf_pref[p] = len(munis), len(prefs)
+            row = []
+            for theme in range(n_themes):
+                top = sorted(weights[theme], reverse=True)[:m]
+                sums = [0.0]
+                for r in range(1, m + 1):
+                    sums.append(sums[-1] + (top[r - 1] if r <= len(top) else 0.0))
+                row.append(sums)
+            suf_top.append(row)
+        suf_top.reverse()  # suf_top[p] for p in 0..count (the last: nothing left)
+        suf_topmax = [
+            [max((row[t][r] for t in range(n_themes)), default=0.0) for r in range(m + 1)]
+            for row in suf_top
+        ]
+        glo, ghi, xlo, xhi = self.glo, self.ghi, self.xlo, self.xhi
+        known = ix.gender_known
+        n_grades, n_genders = ix.n_grades, ix.n_genders
+        mc: list[int] = [0] * (max(ix.muni, default=0) + 1)
+        pc: list[int] = [0] * (max(ix.pref, default=0) + 1)
+        gc = [0] * n_grades
+        xc = [0] * n_genders
+        sc = [0] * len(ix.school_names)
+        th = [0.0] * n_themes
+        blocked = [0] * ix.n
+        cap, school, conflicts = ix.cap, ix.school, ix.conflicts
+        compose = ix.compose
+        state = {"muni": 0, "pref": 0}
+        # The ``limit`` best teams beating ``floor`` (a heap); a partial team is
+        # cut only when it cannot beat the worst of them, so the best is exact.
+        found: list[tuple[float, int, list[int]]] = []
+        best = [floor]  # the pruning threshold, never above the best found
+        members: list[int] = []
+        nodes = [0]
 
-        if coef["regions"]:
-            if m <= 1:
-                const += coef["regions"]
+        # The score is linear in the counts for a fixed m > 1 (compose, unclipped).
+        linear = m > 1 and not ix.all_zero
+        if linear:
+            c_reg = 100.0 * ix.c_regions * 0.5 / (m - 1)
+            c_int = 100.0 * ix.c_interests / m
+            c_gpen = 100.0 * ix.c_grades / (2 * m)
+            c_xpen = 100.0 * ix.c_genders / (2 * m)
+            c_iso = 100.0 * ix.c_isolation / (2 * m)
+            base = 100.0 * (ix.c_grades + ix.c_genders + ix.c_isolation) - 2 * c_reg
+        else:
+            c_reg = c_int = c_gpen = c_xpen = c_iso = base = 0.0
+        muni, pref, grade, gender = ix.muni, ix.pref, ix.grade, ix.gender
+        interests = ix.interests
+        grade_cats = list(zip(glo, ghi, strict=True))
+        gender_cats = list(zip(xlo, xhi, known, strict=True))
+
+        def optimistic(r: int, p: int) -> float:
+            gpen = gs = 0
+            if r == 0:
+                for g, (lo, hi) in enumerate(grade_cats):
+                    c = gc[g]
+                    gpen += lo - c if c < lo else c - hi if c > hi else 0
+                    gs += c == 1
+                xpen = xs = 0
+                for g, (lo, hi, kn) in enumerate(gender_cats):
+                    c = xc[g]
+                    xpen += lo - c if c < lo else c - hi if c > hi else 0
+                    xs += c == 1 and kn
+                mu, pr, top, alone = state["muni"], state["pref"], max(th, default=0.0), gs + xs
             else:
-                c = coef["regions"] * 0.5 / (m - 1)
-                pieces.append((c, sum(present(ix.muni)) + sum(present(ix.pref)), 2 * m))
-                const -= 2 * c
-        if coef["interests"] and ix.n_themes:
-            rows: list[list[tuple[int, int]]] = [[] for _ in range(ix.n_themes)]
-            for i, row in enumerate(ix.interests_int):
-                for theme, w in row:
-                    rows[theme].append((i, w))
-            hs, us = [], []
-            for theme in range(ix.n_themes):
-                top = sum(sorted((w for _, w in rows[theme]), reverse=True)[:m])
-                h = model.new_bool_var("")
-                u = model.new_int_var(0, top, "")
-                model.add(u <= top * h)
-                model.add(u <= sum(w * x[i] for i, w in rows[theme]))
-                hs.append(h)
-                us.append(u)
-            model.add_exactly_one(hs)
-            pieces.append((coef["interests"] / (_INTEREST_SCALE * m), sum(us), _INTEREST_SCALE * m))
-            if max((len(r) for r in ix.interests), default=0) > 10:
-                const_err += coef["interests"] / (_INTEREST_SCALE * m) * 0.5 * m
-        glo, ghi, xlo, xhi, _, _ = ix.balance_tables(m)
-        alone: list[Any] = []
-        for comp, values, lo, hi, count, known in (
-            ("grades", ix.grade, glo, ghi, ix.n_grades, [True] * ix.n_grades),
-            ("genders", ix.gender, xlo, xhi, ix.n_genders, ix.gender_known),
-        ):
-            penalties = []
-            for g in range(count):
-                cg = sum(x[i] for i in range(n) if values[i] == g)
-                if coef[comp]:
-                    pen = model.new_int_var(0, 2 * m, "")
-                    model.add(pen >= lo[g] - cg)
-                    model.add(pen >= cg - hi[g])
-                    penalties.append(pen)
-                if coef["no_isolation"] and m > 1 and known[g]:
-                    b = model.new_bool_var("")
-                    model.add(cg != 1).only_enforce_if(b.negated())
-                    alone.append(b)
-            if coef[comp]:
-                const += coef[comp]
-                pieces.append((-coef[comp] / (2 * m), sum(penalties), 2 * m))
-        if coef["no_isolation"]:
-            const += coef["no_isolation"]
-            if m > 1 and alone:
-                pieces.append((-coef["no_isolation"] / (2 * m), sum(alone), 2 * m))
-        terms = []
-        err = 0.5 + const_err * scale
-        for c, expr, magnitude in pieces:
-            terms.append(round(c * scale) * expr)
-            err += abs(round(c * scale) - c * scale) * magnitude
-        # Every team scoring >= z satisfies this (rounding errors allowed for).
-        model.add(sum(terms) + round(const * scale) >= math.ceil(z * _POINT - err))
+                mu = state["muni"] + min(r, suf_muni[p])
+                pr = state["pref"] + min(r, suf_pref[p])
+                row = suf_top[p]
+                top = suf_topmax[p][r]
+                if r < m:
+                    for t, w in enumerate(th):
+                        if w:
+                            v = w + row[t][r]
+                            if v > top:
+                                top = v
+                excess = deficit = room = 0
+                for g, (lo, hi) in enumerate(grade_cats):
+                    c = gc[g]
+                    if c > hi:
+                        excess += c - hi
+                    elif c < lo:
+                        deficit += lo - c
+                        room += hi - lo
+                    else:
+                        room += hi - c
+                    gs += c == 1
+                gpen = excess + max(0, deficit - r) + max(0, r - deficit - room)
+                excess = deficit = room = xs = 0
+                for g, (lo, hi, kn) in enumerate(gender_cats):
+                    c = xc[g]
+                    if c > hi:
+                        excess += c - hi
+                    elif c < lo:
+                        deficit += lo - c
+                        room += hi - lo
+                    else:
+                        room += hi - c
+                    xs += c == 1 and kn
+                xpen = excess + max(0, deficit - r) + max(0, r - deficit - room)
+                alone = max(0, gs - r) + max(0, xs - r)
+            if not linear:
+                return compose(m, mu, pr, top, gpen, xpen, alone)
+            value = (
+                base
+                + c_reg * (mu + pr)
+                + c_int * top
+                - c_gpen * gpen
+                - c_xpen * xpen
+                - c_iso * alone
+            )
+            return 0.0 if value < 0.0 else 100.0 if value > 100.0 else value
 
-    def price(self, gain: Sequence[float], time_limit: float) -> tuple[float, list[list[int]]]:
-        """(upper bound on max Σ gain over the teams, teams found with positive gain)."""
-        from ortools.sat.python import cp_model
+        def push(group: list[int]) -> None:
+            for i in group:
+                members.append(i)
+                a = ix.muni[i]
+                if mc[a] == 0:
+                    state["muni"] += 1
+                mc[a] += 1
+                a = ix.pref[i]
+                if pc[a] == 0:
+                    state["pref"] += 1
+                pc[a] += 1
+                gc[ix.grade[i]] += 1
+                xc[ix.gender[i]] += 1
+                sc[school[i]] += 1
+                for theme, w in ix.interests[i]:
+                    th[theme] += w
+                if rules:
+                    for j in conflicts[i]:
+                        blocked[j] += 1
 
-        unit = 1_000_000
-        weights = [math.ceil(g * unit) for g in gain]
-        self.model.maximize(sum(w * xi for w, xi in zip(weights, self.x, strict=True)))
-        found: list[list[int]] = []
-        x = self.x
+        def pop(group: list[int]) -> None:
+            for i in reversed(group):
+                members.pop()
+                a = ix.muni[i]
+                mc[a] -= 1
+                if mc[a] == 0:
+                    state["muni"] -= 1
+                a = ix.pref[i]
+                pc[a] -= 1
+                if pc[a] == 0:
+                    state["pref"] -= 1
+                gc[ix.grade[i]] -= 1
+                xc[ix.gender[i]] -= 1
+                sc[school[i]] -= 1
+                for theme, w in ix.interests[i]:
+                    th[theme] -= w
+                if rules:
+                    for j in conflicts[i]:
+                        blocked[j] -= 1
 
-        class Collect(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
-            def on_solution_callback(self) -> None:
-                found.append([i for i, xi in enumerate(x) if self.boolean_value(xi)])
+        def fits(group: list[int]) -> bool:
+            if not rules:
+                return True
+            for i in group:
+                if blocked[i]:
+                    return False
+            if len(group) == 1:
+                s = school[group[0]]
+                return sc[s] < cap[s]
+            need = Counter(school[i] for i in group)
+            return all(sc[s] + c <= cap[s] for s, c in need.items())
 
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-        solver.parameters.num_workers = 2
-        status = solver.solve(self.model, Collect())
-        if status == cp_model.INFEASIBLE:
-            return -math.inf, []
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        class _OutOfTime(Exception):
+            pass
+
+        def record(v: float, team: list[int]) -> None:
+            heapq.heappush(found, (v, nodes[0], team))
+            if len(found) > limit:
+                heapq.heappop(found)
+            if len(found) == limit:
+                best[0] = max(floor, found[0][0])
+
+        def last(p: int, value: float) -> None:
+            """One place left: each candidate scored from the team's counts (linear)."""
+            top0 = max(th, default=0.0)
+            score0 = base + c_reg * (state["muni"] + state["pref"])
+            grade_delta, gender_delta = [], []
+            for g, (lo, hi) in enumerate(grade_cats):
+                c = gc[g]
+                score0 -= c_gpen * _dist(c, lo, hi) + c_iso * (c == 1)
+                grade_delta.append(
+                    -c_gpen * (_dist(c + 1, lo, hi) - _dist(c, lo, hi))
+                    - c_iso * ((c == 0) - (c == 1))
+                )
+            for g, (lo, hi, kn) in enumerate(gender_cats):
+                c = xc[g]
+                score0 -= c_xpen * _dist(c, lo, hi) + c_iso * (c == 1 and kn)
+                gender_delta.append(
+                    -c_xpen * (_dist(c + 1, lo, hi) - _dist(c, lo, hi))
+                    - (c_iso * ((c == 0) - (c == 1)) if kn else 0.0)
+                )
+            for q in range(p, count):
+                v = value + flat[start[q]]
+                if v <= best[0] + 1e-9:
+                    return  # the later candidates have smaller gains still
+                group = groups[q]
+                if len(group) > 1:
+                    continue
+                i = group[0]
+                if rules and (blocked[i] or sc[school[i]] >= cap[school[i]]):
+                    continue
+                top = top0
+                for theme, w in interests[i]:
+                    w += th[theme]
+                    if w > top:
+                        top = w
+                score = (
+                    score0
+                    + c_reg * ((mc[muni[i]] == 0) + (pc[pref[i]] == 0))
+                    + grade_delta[grade[i]]
+                    + gender_delta[gender[i]]
+                    + c_int * top
+                )
+                if (0.0 if score < 0.0 else 100.0 if score > 100.0 else score) >= z_low:
+                    record(v, [*members, i])
+
+        def search(p: int, r: int, value: float) -> None:
+            nodes[0] += 1
+            if nodes[0] & 1023 == 0 and time.perf_counter() > deadline:
+                raise _OutOfTime
+            if r == 1 and linear:
+                last(p, value)
+                return
+            for q in range(p, count):
+                s = start[q]
+                if s + r > total_flat or value + prefix[s + r] - prefix[s] <= best[0] + 1e-9:
+                    return  # the later candidates have smaller gains still
+                group = groups[q]
+                size = len(group)
+                if size > r or not fits(group):
+                    continue
+                push(group)
+                if optimistic(r - size, q + 1) >= z_low:
+                    if size == r:
+                        v = value + group_gain[q]
+                        if v > best[0] + 1e-9:
+                            record(v, list(members))
+                    else:
+                        search(q + 1, r - size, value + group_gain[q])
+                pop(group)
+
+        try:
+            search(0, m, 0.0)
+        except _OutOfTime:
             return math.inf, []
-        return solver.best_objective_bound / unit, found
+        found.sort(reverse=True)
+        return max([floor, *(v for v, _, _ in found)]), [team for _, _, team in found]
 
 
 def _local_columns(
@@ -1478,24 +1695,43 @@ def _local_columns(
 
 
 def _refutes(
-    index: _Index, z: float, columns: Sequence[Sequence[int]], *, rules: bool, deadline: float
+    index: _Index,
+    z: float,
+    columns: Sequence[Sequence[int]],
+    *,
+    rules: bool,
+    deadline: float,
+    pool: list[tuple[int, ...]] | None = None,
 ) -> bool:
     """True when no partition into the team sizes has every team scoring >= z.
+
+    See :func:`_refute_status` (this is its answer with "out of time" as False).
+    """
+    return _refute_status(index, z, columns, rules=rules, deadline=deadline, pool=pool) is True
+
+
+def _refute_status(
+    index: _Index,
+    z: float,
+    columns: Sequence[Sequence[int]],
+    *,
+    rules: bool,
+    deadline: float,
+    pool: list[tuple[int, ...]] | None = None,
+) -> bool | None:
+    """True: z is refuted; False: the LP has a fractional partition at z; None: out of time.
 
     Set-partitioning LP over the teams scoring >= z (column generation): with
     duals π (students) and σ (sizes), Σπ + Σ t_m (σ_m + max(0, max over teams T
     of size m scoring >= z of |T| − π(T) − σ_m)) bounds the most students the
     teams can cover; below n, no partition exists (weak LP duality). The
-    pricing maximum is CP-SAT's proven bound, so it holds even when stopped early.
+    pricing maximum is exact (:class:`_Pricer`), or the call gives up (None)
+    when time runs out. New columns are appended to ``pool`` when given.
     """
-    from scipy.optimize import linprog
-
     if index.all_zero or index.t == 0:  # every team scores 100 (or there is none)
         return z > 100.0 + 1e-9
-    n = index.n
     need = Counter(index.sizes)
-    size_list = sorted(need)
-    models: dict[int, _TeamModel] = {}
+    models: dict[int, _Pricer] = {}
     cols: list[tuple[int, ...]] = []
     seen: set[tuple[int, ...]] = set()
 
@@ -1510,6 +1746,30 @@ def _refutes(
     for team in columns:
         if index.score(team) >= z - 1e-9 and (not rules or index.hard_cost(team) == 0):
             add(team)
+    given = len(cols)
+    try:
+        return _generate(index, z, cols, add, need, models, rules=rules, deadline=deadline)
+    finally:
+        if pool is not None:  # the new columns, for the next threshold
+            pool.extend(cols[given:])
+
+
+def _generate(
+    index: _Index,
+    z: float,
+    cols: list[tuple[int, ...]],
+    add: Any,
+    need: Counter[int],
+    models: dict[int, _Pricer],
+    *,
+    rules: bool,
+    deadline: float,
+) -> bool | None:
+    """The column generation loop of :func:`_refute_status` (same answers)."""
+    from scipy.optimize import linprog
+
+    n = index.n
+    size_list = sorted(need)
     while time.perf_counter() < deadline:
         basis: list[tuple[int, ...]] = []
         if cols:
@@ -1526,7 +1786,7 @@ def _refutes(
                 method="highs",
             )
             if res.status != 0:
-                return False
+                return None
             if -res.fun >= n - 1e-6:
                 return False  # a fractional partition exists: z is not refuted
             duals = [max(0.0, -d) for d in res.ineqlin.marginals]
@@ -1536,29 +1796,29 @@ def _refutes(
         pi = duals[:n]
         sigma = dict(zip(size_list, duals[n:], strict=True))
         gain = [1.0 - p for p in pi]
-        ranked = sorted(cols, key=lambda team: sigma[len(team)] - sum(gain[i] for i in team))
-        starts = list(dict.fromkeys([*basis, *ranked[:100]]))
-        found = _local_columns(index, starts, gain, sigma, z, rules=rules)
-        if sum(add(team) for team in found):
-            continue
+        if _LOCAL_STARTS:
+            ranked = sorted(cols, key=lambda team: sigma[len(team)] - sum(gain[i] for i in team))
+            starts = list(dict.fromkeys([*basis, *ranked[:_LOCAL_STARTS]]))
+            found = _local_columns(index, starts, gain, sigma, z, rules=rules)
+            if sum(add(team) for team in found):
+                continue
         total = sum(pi) + sum(need[m] * s for m, s in sigma.items())
         added = 0
         for m in size_list:
             if m not in models:
-                models[m] = _TeamModel(index, m, z, rules)
-            left = deadline - time.perf_counter()
-            best, teams = models[m].price(gain, max(0.05, min(10.0, left / 2)))
-            if best == -math.inf:  # no team of this size scores >= z
-                return True
-            total += need[m] * max(0.0, best - sigma[m])
-            for team in teams:
-                if sum(gain[i] for i in team) - sigma[m] > 1e-7:
-                    added += add(team)
+                models[m] = _Pricer(index, m, z, rules)
+            best, teams = models[m].price(gain, sigma[m], deadline, _PRICE_COLUMNS)
+            if best == math.inf:
+                return None
+            total += need[m] * (best + 1e-9 - sigma[m])  # exact to 1e-9
+            for priced in teams:
+                if sum(gain[i] for i in priced) - sigma[m] > 1e-7:
+                    added += add(priced)
         if total < n - 1e-6:
             return True
         if not added:
             return False
-    return False
+    return None
 
 
 def _column_bound(
@@ -1572,34 +1832,54 @@ def _column_bound(
 ) -> tuple[float, bool]:
     """Lower ``bound`` by refuting thresholds above ``low``: (bound, proven optimal).
 
-    Thresholds: 1.02·low on half the time, then if refuted 1.005·low and low +
-    0.001 (which proves ``low`` optimal to 0.001 point), otherwise 1.05·low;
-    each refuted one is a true bound. The hard rules
+    Thresholds: 1.02·low, then low + 0.001 (which proves ``low`` optimal to
+    0.001 point), then upward steps of 1 %, 2 %, 4 % … of ``low`` from the
+    highest threshold not refuted until one is refuted, then bisection, until
+    the two are within 0.1 % of ``low``; each attempt gets
+    half the time left, and each refuted threshold is a true bound (one whose
+    LP is feasible stops the search below it; one out of time, the galloping
+    goes on above it, and the bisection stops). Columns found for one
+    threshold seed the next. The hard rules
     are used only when the teams ``rules_from`` (the solution) meet them all
     (otherwise the bound covers every partition into the team sizes).
     """
     rules = all(index.hard_cost(team) == 0 for team in rules_from) and all(
         set(index.blocks[index.block_of[i]]) <= set(team) for team in rules_from for i in team
     )
-    proven = False
-    first = low * 1.02
-    if first < bound - 1e-9 and time.perf_counter() < deadline - 0.2:
-        half = time.perf_counter() + (deadline - time.perf_counter()) / 2
-        if not _refutes(index, first, columns, rules=rules, deadline=half):
-            # Not refuted (or out of time): a looser threshold with the rest.
-            z = low * 1.05
-            if z < bound - 1e-9 and _refutes(index, z, columns, rules=rules, deadline=deadline):
-                bound = z
-            return bound, False
-        bound = first
-    for z in (low * 1.005, low + 0.001):
-        if z >= bound - 1e-9 or time.perf_counter() >= deadline - 0.2:
-            continue
-        if not _refutes(index, z, columns, rules=rules, deadline=deadline):
-            break
-        bound = z
-        proven = z <= low + 0.001 + 1e-9
-    return bound, proven
+    pool = [tuple(sorted(team)) for team in columns]
+    floor = low  # the best threshold known not to be refuted (low is reached)
+
+    def attempt(z: float) -> bool | None:
+        """Try to refute z: True (a true bound), False (the LP is feasible), None (no time)."""
+        nonlocal bound, floor
+        left = deadline - time.perf_counter()
+        if z >= bound - 1e-9 or z <= floor + 1e-9 or left < 0.2:
+            return None
+        stop = time.perf_counter() + left / 2
+        status = _refute_status(index, z, pool, rules=rules, deadline=stop, pool=pool)
+        if status:
+            bound = z
+        elif status is False:  # the LP has a fractional partition at z
+            floor = z
+        return status
+
+    first = attempt(low * 1.02)
+    if first is not False and attempt(low + 0.001):
+        return bound, True
+    # Galloping up from the highest threshold not refuted (steps of 1 % of low,
+    # doubling) until one is refuted, then bisection: most attempts stay near
+    # the LP's limit, where a loose initial bound would waste them.
+    bracketed = bool(first) or bound <= low * 1.02 + 1e-9
+    step = 0.01 * low
+    while bound - floor > 0.001 * low and time.perf_counter() < deadline - 0.2:
+        middle = (floor + bound) / 2
+        result = attempt(middle if bracketed else min(floor + step, middle))
+        if result:
+            bracketed = True
+        elif result is None and bracketed:
+            break  # out of time near the limit: lower thresholds are harder still
+        step *= 2
+    return bound, bound <= low + 0.001 + 1e-9
 
 
 # --------------------------------------------------------------------------- entry
