@@ -55,7 +55,7 @@ Decisions
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, NamedTuple
@@ -278,8 +278,3 @@ def key_delta(before: Collection[Key], after: Collection[Key]) -> dict[Key, int]
     delta = dict.fromkeys(new - old, 1)
     delta.update(dict.fromkeys(old - new, -1))
     return delta
-
-
-def counts_by(counts: Mapping[Key, int], dim: str, fy: int) -> dict[Key, int]:
-    """The counts of one dimension and FY (for tests and the command line)."""
-    return {k: n for k, n in counts.items() if k.dim == dim and k.fy == fy}

@@ -12,23 +12,18 @@ import random
 from collections.abc import Callable
 
 from ekkyo.kpis.aggregates import aggregates_rebuild
+from ekkyo.kpis.dashboards import KPI_OF
 from ekkyo.kpis.models import (
     AnnualReport,
     KeyCount,
     KpiBaseline,
-    KpiCode,
     KpiTarget,
     ReportStatus,
 )
 from ekkyo.partners.models import Contribution, ContributionKind, Partner
 from ekkyo.registry.models import Consortium, Member
 
-_ROLE = {  # KPI code -> (core kpi, role on a member row)
-    KpiCode.RESIDENCE: ("kpi1", "host"),
-    KpiCode.OFFLINE_RECEIVED: ("kpi2", "received"),
-    KpiCode.OFFLINE_SENT: ("kpi2", "sent"),
-    KpiCode.ONLINE: ("kpi3", "home"),
-}
+_ROLE = KPI_OF  # KPI code -> (core kpi, role on a member row)
 
 
 def seed_kpis(

@@ -94,10 +94,6 @@ class Panel:
     kind: str = "chart"  # chart | map | sankey
 
     @property
-    def has_hidden(self) -> bool:
-        return any(f.suppressed for _h, figs in self.rows for f in figs)
-
-    @property
     def nothing_shown(self) -> bool:
         """Every figure hidden or zero: the chart would be empty, so the page says why."""
         return all(f.suppressed or not f.value for _h, figs in self.rows for f in figs)

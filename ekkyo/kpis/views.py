@@ -193,12 +193,7 @@ class ReportForm(forms.ModelForm):
 @require_roles(*READERS)
 def report(request: HttpRequest, fy: int) -> HttpResponse:
     principal = _principal(request)
-    consortium = _consortium(principal)
-    code = request.GET.get("municipality", "")
-    if principal.admin_consortium_ids:
-        municipality = Municipality.objects.filter(code=code).first() if code else None
-    else:
-        municipality = Municipality.objects.filter(pk__in=principal.municipality_ids).first()
+    consortium, municipality = _report_subject(request, principal)
     versions = AnnualReport.objects.filter(
         consortium=consortium, municipality=municipality, fiscal_year=fy
     ).order_by("-version")
