@@ -62,8 +62,8 @@ def setup(students: int) -> tuple[list[str], int, dict[str, int]]:
         school, _ = School.objects.get_or_create(
             code="C106290000019", defaults={"kind": "C1", "name": "bench", "municipality": muni}
         )
-        have = Student._plain.filter(school=school).count()
-        Student._plain.bulk_create(
+        have = Student._unscoped.filter(school=school).count()
+        Student._unscoped.bulk_create(
             [
                 Student(
                     consortium=consortium, school=school, student_number=f"L{i:05d}",
@@ -84,7 +84,7 @@ def setup(students: int) -> tuple[list[str], int, dict[str, int]]:
         inst = wave.instrument.parsed()
         scales = {s.code: s for s in inst.scales}
         answers = {i.code: scales[i.scale].max for i in inst.items}
-        assert not Response._plain.filter(wave=wave).exists()
+        assert not Response._unscoped.filter(wave=wave).exists()
         del student_token
     return tokens, wave.pk, answers
 
@@ -170,7 +170,7 @@ def main() -> None:
         server.wait(timeout=30)
     from ekkyo.surveys.models import Response
 
-    stored = Response._plain.filter(wave_id=wave_id)
+    stored = Response._unscoped.filter(wave_id=wave_id)
     distinct = stored.values("respondent").distinct().count()
     q = statistics.quantiles(latencies, n=100)
     resends = len(jobs) - len(tokens)

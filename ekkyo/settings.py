@@ -81,7 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "ekkyo.accounts.middleware.RequireSecondFactorMiddleware",
-    "ekkyo.tenancy.middleware.TenancyMiddleware",
+    "ekkyo.accounts.middleware.ActorMiddleware",
     "ekkyo.web.middleware.SecurityHeadersMiddleware",
 ]
 

@@ -104,7 +104,7 @@ def student(school_: School, *, family: str = "山田", given: str = "花子", *
         "home_municipality": school_.municipality,
     }
     defaults.update(extra)
-    return Student._plain.create(**defaults)
+    return Student._unscoped.create(**defaults)
 
 
 def programme(
@@ -160,6 +160,13 @@ class World:
     a2: Tenant  # same consortium, another town and school
     b: Tenant  # another consortium
     markers: dict[str, list[str]] = field(default_factory=dict)
+    # A student of A2 (another town of A's consortium) seen by A's town, school
+    # and host family *for hosting only*: an applicant to A's programme and a
+    # guest of A's family. Whatever needs full access must refuse them.
+    guest: Any = None
+    guest_guardian: Any = None
+    guest_application: Any = None
+    guest_stay: Any = None
 
     def foreign_for(self, role: Role | None) -> list[Tenant]:
         """What a person of ``role`` in tenant A must never see."""
@@ -176,14 +183,14 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
         student(sch, consortium=consortium, family=f"{label}秘匿", given=f"生徒{i}")
         for i in range(3)
     ]
-    guardian = Guardian._plain.create(
+    guardian = Guardian._unscoped.create(
         consortium=consortium,
         family_name=f"{label}保護者",
         given_name="太郎",
         email=f"{label.lower()}-guardian@example.jp",
     )
     GuardianLink.objects.create(guardian=guardian, student=students[0])
-    batch = RosterImport._plain.create(
+    batch = RosterImport._unscoped.create(
         consortium=consortium,
         school=sch,
         filename=f"{label}-roster.csv",
@@ -204,17 +211,17 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
         status=RoundStatus.OPEN,
     )
     round_.programmes.add(published)
-    application = Application._plain.create(
+    application = Application._unscoped.create(
         round=round_, student=students[2], status=ApplicationStatus.SUBMITTED
     )
     ApplicationChoice.objects.create(application=application, programme=published, rank=1)
     from ekkyo.hosting.models import HostFamily
     from ekkyo.programmes.models import Stay
 
-    family = HostFamily._plain.create(
+    family = HostFamily._unscoped.create(
         consortium=consortium, municipality=muni, name=f"{label}受入家庭", guest_capacity=2
     )
-    stay = Stay._plain.create(
+    stay = Stay._unscoped.create(
         programme=published,
         student=students[2],
         arrival=published.starts_on,
@@ -248,7 +255,7 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
 
     # Withdrawn: a live share link is public by design, so the matrix checks
     # that a withdrawn one shows nothing to anyone.
-    tenant.share = PortfolioShare._plain.create(
+    tenant.share = PortfolioShare._unscoped.create(
         student=students[1],
         recipient_kind="university",
         recipient_label=f"{label}大学入試課",
@@ -316,21 +323,54 @@ def _team_space(tenant: Tenant, label: str) -> None:
     """A published team with a post and a file (the file's bytes are never read here)."""
     from ekkyo.teams.models import Team, TeamFile, TeamMember, TeamPost, TeamSet
 
-    tenant.team_set = TeamSet._plain.create(
+    tenant.team_set = TeamSet._unscoped.create(
         programme=tenant.published, name=f"{label}班編成", team_size=2, status="published"
     )
-    tenant.team = Team._plain.create(team_set=tenant.team_set, number=1, theme=f"{label}班テーマ")
-    TeamMember._plain.create(team_set=tenant.team_set, team=tenant.team, student=tenant.students[0])
-    tenant.team_post = TeamPost._plain.create(
+    tenant.team = Team._unscoped.create(
+        team_set=tenant.team_set, number=1, theme=f"{label}班テーマ"
+    )
+    TeamMember._unscoped.create(
+        team_set=tenant.team_set, team=tenant.team, student=tenant.students[0]
+    )
+    tenant.team_post = TeamPost._unscoped.create(
         team=tenant.team, body=f"{label}班投稿", author_label=f"{label}秘匿 生徒0\t生徒0"
     )
-    tenant.team_file = TeamFile._plain.create(
+    tenant.team_file = TeamFile._unscoped.create(
         team=tenant.team,
         file=f"teams/{label}/missing",
         original_name=f"{label}班資料.pdf",
         content_type="application/pdf",
         size=1,
     )
+
+
+def _hosting_guest(world: World) -> None:
+    from ekkyo.programmes.models import Stay
+
+    a, a2 = world.a, world.a2
+    guest = student(
+        a2.school, consortium=a2.consortium, family="来訪秘匿", given="客人", romanized_name="Raiho"
+    )
+    guardian = Guardian._unscoped.create(
+        consortium=a2.consortium,
+        family_name="来訪保護者",
+        given_name="次郎",
+        email="guest-guardian@example.jp",
+    )
+    GuardianLink.objects.create(guardian=guardian, student=guest)
+    application = Application._unscoped.create(
+        round=a.round, student=guest, status=ApplicationStatus.SUBMITTED
+    )
+    ApplicationChoice.objects.create(application=application, programme=a.published, rank=1)
+    stay = Stay._unscoped.create(
+        programme=a.published,
+        student=guest,
+        arrival=a.published.starts_on,
+        departure=a.published.ends_on,
+        host_family=a.family,
+    )
+    world.guest, world.guest_guardian = guest, guardian
+    world.guest_application, world.guest_stay = application, stay
 
 
 def build_world() -> World:
@@ -342,6 +382,8 @@ def build_world() -> World:
         a2 = _tenant(ca, pref="32", label="Aside", staff=False)
         b = _tenant(cb, pref="47", label="Beta", staff=True)
     world = World(a=a, a2=a2, b=b)
+    with system_scope(reason="test world: hosting-only guest"):
+        _hosting_guest(world)
     for key, t in (("a2", a2), ("b", b)):
         world.markers[key] = [
             *(s.family_name for s in t.students),

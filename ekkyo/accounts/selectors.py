@@ -42,10 +42,10 @@ def principal_for_user(user: Any) -> Principal:
             partners.add(m.partner_id)
     from ekkyo.people.models import Guardian, GuardianLink, Student
 
-    student_id = Student._plain.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    student_id = Student._unscoped.filter(user_id=user.pk).values_list("pk", flat=True).first()
     if student_id:
         roles.add(Role.STUDENT)
-    guardian_id = Guardian._plain.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    guardian_id = Guardian._unscoped.filter(user_id=user.pk).values_list("pk", flat=True).first()
     children: frozenset[int] = frozenset()
     if guardian_id:
         roles.add(Role.GUARDIAN)
@@ -74,8 +74,8 @@ def consortium_ids_of_user(user: Any) -> set[int]:
     ids = set(Membership.objects.filter(user_id=user.pk).values_list("consortium_id", flat=True))
     from ekkyo.people.models import Guardian, Student
 
-    ids.update(Student._plain.filter(user_id=user.pk).values_list("consortium_id", flat=True))
-    ids.update(Guardian._plain.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    ids.update(Student._unscoped.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    ids.update(Guardian._unscoped.filter(user_id=user.pk).values_list("consortium_id", flat=True))
     return ids
 
 
@@ -95,6 +95,6 @@ def users_visible_to(principal: Principal) -> Q:
     if principal.admin_consortium_ids:
         ids = principal.admin_consortium_ids
         q |= Q(pk__in=Membership.objects.filter(consortium_id__in=ids).values("user_id"))
-        q |= Q(pk__in=Student._plain.filter(consortium_id__in=ids).values("user_id"))
-        q |= Q(pk__in=Guardian._plain.filter(consortium_id__in=ids).values("user_id"))
+        q |= Q(pk__in=Student._unscoped.filter(consortium_id__in=ids).values("user_id"))
+        q |= Q(pk__in=Guardian._unscoped.filter(consortium_id__in=ids).values("user_id"))
     return q

@@ -19,6 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ekkyo.audit.services import audit_record
+from ekkyo.tenancy.actor import Actor
+
+from . import events
 from .models import SignInLock, StudentSignInCode, User
 
 # Unambiguous characters for codes typed by children on tablets (no 0/O, 1/I/L).
@@ -136,3 +140,13 @@ def student_code_sign_in(
         raise SignInRefused("invalid")
     locked = _register_failure(login_id or "-")
     raise SignInRefused("locked" if locked else "invalid")
+
+
+def student_sign_in_refused(*, actor: Actor, login_id: str, locked: bool) -> None:
+    """Record a refused student sign-in (the failure count is kept by the check)."""
+    audit_record(
+        actor=actor,
+        event=events.LOCKED_OUT if locked else events.STUDENT_SIGN_IN_FAILED,
+        summary=login_id[:40],
+        detail={"student_login_id": login_id[:40]},
+    )

@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
+from ekkyo.tenancy.access import public_route
 
-from .services import SignInRefused, student_code_sign_in
+from .services import SignInRefused, student_code_sign_in, student_sign_in_refused
 
 BACKEND = "ekkyo.accounts.backends.StudentCodeBackend"
 
@@ -48,6 +47,7 @@ def _sign_in(request: HttpRequest, user: object) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@public_route
 def student_sign_in(request: HttpRequest) -> HttpResponse:
     form = StudentSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -56,11 +56,10 @@ def student_sign_in(request: HttpRequest) -> HttpResponse:
                 login_id=form.cleaned_data["login_id"], code=form.cleaned_data["code"]
             )
         except SignInRefused as refused:
-            audit_record(
-                request=request,
-                action=Action.LOCKED_OUT if refused.reason == "locked" else Action.SIGN_IN_FAILED,
-                summary=form.cleaned_data["login_id"],
-                detail={"student_login_id": form.cleaned_data["login_id"]},
+            student_sign_in_refused(
+                actor=request.actor,  # type: ignore[attr-defined]
+                login_id=form.cleaned_data["login_id"],
+                locked=refused.reason == "locked",
             )
             form.add_error(None, _refusal_message(refused.reason))
         else:
@@ -69,6 +68,7 @@ def student_sign_in(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@public_route
 def student_sign_in_qr(request: HttpRequest, token: str) -> HttpResponse:
     """A scanned QR opens this page; signing in needs one tap (POST), so link
     previews and prefetching cannot use up the code."""
@@ -77,7 +77,7 @@ def student_sign_in_qr(request: HttpRequest, token: str) -> HttpResponse:
         try:
             user, _login_id = student_code_sign_in(qr_token=token)
         except SignInRefused as refused:
-            audit_record(request=request, action=Action.SIGN_IN_FAILED, summary="QR")
+            student_sign_in_refused(actor=request.actor, login_id="QR", locked=False)  # type: ignore[attr-defined]
             error = _refusal_message(refused.reason)
         else:
             return _sign_in(request, user)

@@ -29,7 +29,7 @@ class Action(models.TextChoices):
     SIGN_OUT = "sign_out", _("Signed out")
     LOCKED_OUT = "locked_out", _("Locked out")
     MFA_ENABLED = "mfa_enabled", _("Second factor enabled")
-    ACCESS_DENIED = "access_denied", _("Access denied")
+    ACCESS_DENIED = "access.denied", _("Access denied")
     VIEW = "view", _("Viewed personal data")
     EXPORT = "export", _("Exported personal data")
     IMPORT = "import", _("Imported data")
@@ -57,7 +57,8 @@ class AuditEvent(models.Model):
     consortium_id = models.BigIntegerField(_("consortium"), null=True, blank=True, db_index=True)
     actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("actor"), max_length=200, blank=True)
-    action = models.CharField(_("action"), max_length=30, choices=Action.choices, db_index=True)
+    # A specific event code (``ekkyo.audit.events``), e.g. "student.sign_in_code.issue".
+    action = models.CharField(_("event"), max_length=60, db_index=True)
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
@@ -67,13 +68,13 @@ class AuditEvent(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     objects = AuditManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for writing and system jobs
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for writing and system jobs
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
@@ -86,6 +87,12 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditError("The audit log is append-only.")
+
+    @property
+    def action_label(self) -> str:
+        from .events import label_of
+
+        return label_of(self.action)
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:

@@ -1,79 +1,122 @@
-"""Writing audit records. Every caller passes the request (or None for jobs).
+"""Writing audit records: the one writer of the append-only log.
 
-``audit_record`` never raises into the caller's flow for a bad request
-object, but a database failure does propagate: an unrecorded view of
+Doors call :func:`audit_record` with the explicit :class:`Actor` (never an
+``HttpRequest``), a specific event code (``ekkyo.audit.events``), the object
+and, where a record changes, its old and new values (:func:`changes`).
+
+``audit_record`` lets a database failure propagate: an unrecorded view of
 personal data is worse than a failed page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from ekkyo.tenancy.actor import Actor
 
 from .models import Action, AuditEvent
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind the load balancer the real address is the first X-Forwarded-For hop;
-    # only trusted when the deployment says so (SECURE_PROXY_SSL_HEADER set).
-    from django.conf import settings
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of ``obj`` as JSON-able values (foreign keys by id)."""
+    result: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        result[name] = _plain_value(getattr(obj, attname))
+    return result
 
 
-def _consortium_of(request: HttpRequest | None, user: Any) -> int | None:
-    principal = getattr(request, "principal", None) if request is not None else None
-    ids: Iterable[int] = ()
-    if principal is not None:
-        ids = principal.admin_consortium_ids
-    if not ids and user is not None and getattr(user, "pk", None):
-        from ekkyo.accounts.selectors import consortium_ids_of_user
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"old": {...}, "new": {...}}`` with only the keys whose value changed."""
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+    return {
+        "old": {k: _plain_value(old.get(k)) for k in keys},
+        "new": {k: _plain_value(new.get(k)) for k in keys},
+    }
 
-        ids = consortium_ids_of_user(user)
-    ids = sorted(ids)
-    return ids[0] if ids else None
+
+def _legacy_actor(request: Any, user: Any) -> Actor:
+    from ekkyo.tenancy.actor import ANONYMOUS_ACTOR
+
+    base: Actor = getattr(request, "actor", None) or ANONYMOUS_ACTOR
+    if user is None:
+        return base
+    return Actor(
+        principal=base.principal,
+        user_id=getattr(user, "pk", None),
+        label=str(user)[:200],
+        consortium_id=base.consortium_id,
+        remote_addr=base.remote_addr,
+        user_agent=base.user_agent,
+        path=base.path,
+        user=user,
+    )
 
 
 def audit_record(
     *,
-    request: HttpRequest | None,
-    action: Action | str,
-    user: Any = None,
+    actor: Actor | None = None,
+    event: Action | str = "",
     obj: Any = None,
     object_type: str = "",
     object_id: str | int = "",
     summary: str = "",
     detail: dict[str, Any] | None = None,
     consortium_id: int | None = None,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    # Transitional: callers not yet converted to doors pass the request.
+    request: Any = None,
+    action: Action | str = "",
+    user: Any = None,
 ) -> AuditEvent:
-    """Append one audit event. ``user`` defaults to the request's user."""
-    if user is None and request is not None:
-        req_user = getattr(request, "user", None)
-        user = req_user if req_user is not None and req_user.is_authenticated else None
+    """Append one audit event for ``actor``.
+
+    ``old``/``new`` (e.g. from :func:`snapshot`) are reduced to the fields that
+    changed and stored under ``detail["old"]`` and ``detail["new"]``.
+    """
+    if actor is None:
+        actor = _legacy_actor(request, user)
+    event = event or action
+    if not event:
+        raise ValueError("audit_record needs an event code")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         consortium_id = consortium_id or getattr(obj, "consortium_id", None)
-    event = AuditEvent(
-        consortium_id=consortium_id or _consortium_of(request, user),
-        actor_id=getattr(user, "pk", None),
-        actor_label=str(user)[:200] if user is not None else "",
-        action=str(action),
+    body = dict(detail or {})
+    if old is not None or new is not None:
+        body.update(changes(old or {}, new or {}))
+    event_row = AuditEvent(
+        consortium_id=consortium_id or actor.consortium_id,
+        actor_id=actor.user_id,
+        actor_label=actor.label[:200],
+        action=str(event),
         object_type=object_type,
         object_id=str(object_id),
         summary=summary[:300],
-        path=(request.get_full_path()[:300] if request is not None else ""),
-        ip=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""),
-        detail=detail or {},
+        path=actor.path[:300],
+        ip=actor.remote_addr,
+        user_agent=actor.user_agent[:300],
+        detail=_plain_value(body),
     )
-    event.save()
-    return event
+    event_row.save()
+    return event_row

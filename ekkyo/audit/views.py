@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from ekkyo.core.tabular import write_csv_for_excel
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Role
 
 from .models import Action, AuditEvent
@@ -64,7 +64,7 @@ def _events(form: AuditFilterForm) -> QuerySet[AuditEvent]:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     page = Paginator(_events(form), 100).get_page(request.GET.get("page"))
@@ -76,7 +76,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def event_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     events = list(_events(form)[:100_000])
@@ -99,7 +99,7 @@ def event_export(request: HttpRequest) -> HttpResponseBase:
         [
             e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             e.actor_label,
-            e.get_action_display(),
+            e.action_label,
             f"{e.object_type} {e.object_id}".strip(),
             e.summary,
             e.ip or "",

@@ -101,6 +101,6 @@ def seed_funnels(
                                 count=n,
                             )
                         )
-    FunnelEntry._plain.bulk_create(entries, batch_size=2000)
+    FunnelEntry._unscoped.bulk_create(entries, batch_size=2000)
     progress(f"residence funnel entries: {len(entries)}")
     return len(entries)

@@ -101,7 +101,7 @@ def seed_participation(
         ]
     )
     students = list(
-        Student._plain.filter(consortium=consortium, school__isnull=False)
+        Student._unscoped.filter(consortium=consortium, school__isnull=False)
         .select_related("school__municipality")
         .order_by("pk")
     )
@@ -231,9 +231,9 @@ def seed_participation(
                     distance_km=round(rng.uniform(0.5, 15), 1),
                 )
             )
-    HostFamily._plain.bulk_create(families)
+    HostFamily._unscoped.bulk_create(families)
     families_by_town: dict[int, list[HostFamily]] = {}
-    for f in HostFamily._plain.filter(consortium=consortium):
+    for f in HostFamily._unscoped.filter(consortium=consortium):
         families_by_town.setdefault(f.municipality_id, []).append(f)
     host_membership = (
         Membership.objects.filter(consortium=consortium, role="host").order_by("pk").first()
@@ -284,7 +284,7 @@ def seed_participation(
             )
         )
         choices.append(rng.sample(eligible, min(3, len(eligible))))
-    Application._plain.bulk_create(apps, batch_size=1000)
+    Application._unscoped.bulk_create(apps, batch_size=1000)
     ApplicationChoice.objects.bulk_create(
         [
             ApplicationChoice(application=a, programme=p, rank=i)
@@ -295,12 +295,12 @@ def seed_participation(
     )
     guardians = {
         link_student: g
-        for g in Guardian._plain.filter(consortium=consortium).prefetch_related("links")
+        for g in Guardian._unscoped.filter(consortium=consortium).prefetch_related("links")
         for link_student in [lk.student_id for lk in g.links.all()]
     }
     from ekkyo.people.models import Consent
 
-    Consent._plain.bulk_create(
+    Consent._unscoped.bulk_create(
         [
             Consent(
                 student_id=a.student_id,
@@ -345,11 +345,11 @@ def seed_participation(
             if (p.pk, s.pk) not in taken:
                 taken.add((p.pk, s.pk))
                 seats.append(Seat(programme=p, student=s, source=Seat.Source.MANUAL))
-    Seat._plain.bulk_create(seats, batch_size=2000)
+    Seat._unscoped.bulk_create(seats, batch_size=2000)
 
     # --- stays for every offline seat; a few cancelled
     stays = []
-    for seat in Seat._plain.filter(
+    for seat in Seat._unscoped.filter(
         programme__consortium=consortium,
         programme__kind__in=[ProgrammeKind.SHORT_STAY, ProgrammeKind.MID_STAY],
         cancelled_at__isnull=True,
@@ -366,7 +366,7 @@ def seed_participation(
                 cancelled=rng.random() < 0.04,
             )
         )
-    Stay._plain.bulk_create(stays, batch_size=2000)
+    Stay._unscoped.bulk_create(stays, batch_size=2000)
 
     # --- residences: students living and studying in another member town
     residence_programmes = [p for p in programmes if p.kind == ProgrammeKind.RESIDENCE]
@@ -392,11 +392,11 @@ def seed_participation(
                 end=None if rng.random() < 0.9 else p.starts_on + timedelta(days=200),
             )
         )
-    Residence._plain.bulk_create(residences, batch_size=2000)
+    Residence._unscoped.bulk_create(residences, batch_size=2000)
 
     # --- attendance of online sessions by the seat holders
     seat_holders: dict[int, list[int]] = {}
-    for pid, sid in Seat._plain.filter(
+    for pid, sid in Seat._unscoped.filter(
         programme__kind=ProgrammeKind.ONLINE, cancelled_at__isnull=True
     ).values_list("programme_id", "student_id"):
         seat_holders.setdefault(pid, []).append(sid)
@@ -413,7 +413,7 @@ def seed_participation(
                         source=rng.choice(["manual", "zoom", "teams", "meet"]),
                     )
                 )
-    Attendance._plain.bulk_create(attendance, batch_size=5000)
+    Attendance._unscoped.bulk_create(attendance, batch_size=5000)
 
     # --- reflections on finished stays
     reflections = [
@@ -426,7 +426,7 @@ def seed_participation(
         for st in stays
         if not st.cancelled and st.departure < timezone.localdate() and rng.random() < 0.5
     ]
-    Reflection._plain.bulk_create(reflections, batch_size=2000, ignore_conflicts=True)
+    Reflection._unscoped.bulk_create(reflections, batch_size=2000, ignore_conflicts=True)
     counts = {
         "programmes": len(programmes) + 1,
         "sessions": len(sessions),

@@ -73,19 +73,19 @@ def demo_reset() -> None:
             Membership.objects.filter(consortium=consortium).values_list("user_id", flat=True)
         )
         user_ids += list(
-            Guardian._plain.filter(consortium=consortium, user__isnull=False).values_list(
+            Guardian._unscoped.filter(consortium=consortium, user__isnull=False).values_list(
                 "user_id", flat=True
             )
         )
         _reset_participation(consortium)
         GuardianLink.objects.filter(student__consortium=consortium).delete()
-        Guardian._plain.filter(consortium=consortium).delete()
+        Guardian._unscoped.filter(consortium=consortium).delete()
         user_ids += list(
-            Student._plain.filter(consortium=consortium, user__isnull=False).values_list(
+            Student._unscoped.filter(consortium=consortium, user__isnull=False).values_list(
                 "user_id", flat=True
             )
         )
-        Student._plain.filter(consortium=consortium).delete()
+        Student._unscoped.filter(consortium=consortium).delete()
         Membership.objects.filter(consortium=consortium).delete()
         User.objects.filter(pk__in=user_ids).delete()
         Member.objects.filter(consortium=consortium).delete()
@@ -110,18 +110,18 @@ def _reset_participation(consortium: Consortium) -> None:
     from ekkyo.surveys.models import Wave
 
     Wave.objects.filter(consortium=consortium).delete()
-    students = Student._plain.filter(consortium=consortium)
+    students = Student._unscoped.filter(consortium=consortium)
     programmes = Programme.objects.filter(consortium=consortium)
-    Attendance._plain.filter(student__in=students).delete()
-    Attendance._plain.filter(session__programme__in=programmes).delete()
-    Consent._plain.filter(student__in=students).delete()
+    Attendance._unscoped.filter(student__in=students).delete()
+    Attendance._unscoped.filter(session__programme__in=programmes).delete()
+    Consent._unscoped.filter(student__in=students).delete()
     AllocationRound.objects.filter(consortium=consortium).delete()
     for by_student in (Stay, Residence, Reflection, Seat):
-        by_student._plain.filter(student__in=students).delete()
-        by_student._plain.filter(programme__in=programmes).delete()
+        by_student._unscoped.filter(student__in=students).delete()
+        by_student._unscoped.filter(programme__in=programmes).delete()
     programmes.delete()
     Membership.objects.filter(consortium=consortium).update(host_family=None, partner=None)
-    HostFamily._plain.filter(consortium=consortium).delete()
+    HostFamily._unscoped.filter(consortium=consortium).delete()
     Partner.objects.filter(consortium=consortium).delete()
 
 
@@ -244,12 +244,14 @@ def demo_seed(
             for s in data.students
         ]
         for n, chunk in enumerate(_chunks(rows), start=1):
-            Student._plain.bulk_create(chunk)
+            Student._unscoped.bulk_create(chunk)
             if n % 10 == 0:
                 progress(f"students: {min(n * BATCH, len(rows))}/{len(rows)}")
         del rows
         student_ids = list(
-            Student._plain.filter(consortium=consortium).order_by("pk").values_list("pk", flat=True)
+            Student._unscoped.filter(consortium=consortium)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         guardians = [
             Guardian(
@@ -263,9 +265,9 @@ def demo_seed(
             for g in data.guardians
         ]
         for chunk in _chunks(guardians):
-            Guardian._plain.bulk_create(chunk)
+            Guardian._unscoped.bulk_create(chunk)
         guardian_ids = list(
-            Guardian._plain.filter(consortium=consortium)
+            Guardian._unscoped.filter(consortium=consortium)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -378,7 +380,7 @@ DEMO_GUARDIAN_EMAIL = "guardian.demo@example.jp"
 
 def _seed_guardian_account(*, consortium: Consortium) -> None:
     """One guardian with an account, linked to the first student, for the demo."""
-    guardian = Guardian._plain.filter(consortium=consortium).order_by("pk").first()
+    guardian = Guardian._unscoped.filter(consortium=consortium).order_by("pk").first()
     if guardian is None:
         return
     user = User.objects.create(

@@ -56,7 +56,7 @@ def seed_waves(
     version = InstrumentVersion.objects.get(code="ekkyo-student")
     inst = version.parsed()
     students = list(
-        Student._plain.filter(consortium=consortium, school__isnull=False).only(
+        Student._unscoped.filter(consortium=consortium, school__isnull=False).only(
             "pk", "school_id", "grade", "pseudonym"
         )
     )
@@ -106,14 +106,14 @@ def seed_waves(
                     source="demo",
                 )
             )
-        SurveyToken._plain.bulk_create(tokens, batch_size=5000)
-        Response._plain.bulk_create(rows, batch_size=2000)
+        SurveyToken._unscoped.bulk_create(tokens, batch_size=5000)
+        Response._unscoped.bulk_create(rows, batch_size=2000)
         return len(rows)
 
     for year in range(fy - 4, fy + 1):  # five fiscal years of annual waves
         start, _end = fiscal_year_bounds(year)
         participants = set(
-            Seat._plain.filter(
+            Seat._unscoped.filter(
                 programme__consortium=consortium,
                 programme__starts_on__gte=start,
                 programme__starts_on__lte=fiscal_year_bounds(year)[1],
@@ -133,7 +133,7 @@ def seed_waves(
     )
     for p in finished:
         who_ids = set(
-            Seat._plain.filter(programme=p, cancelled_at__isnull=True).values_list(
+            Seat._unscoped.filter(programme=p, cancelled_at__isnull=True).values_list(
                 "student_id", flat=True
             )
         )

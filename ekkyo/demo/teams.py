@@ -61,10 +61,10 @@ def seed_teams(
         except TeamError:
             continue
         teamset_publish(team_set=ts, user=None)
-        teams = list(Team._plain.filter(team_set=ts).order_by("number"))
+        teams = list(Team._unscoped.filter(team_set=ts).order_by("number"))
         made += len(teams)
         for i, team in enumerate(teams[:3]):
-            author = TeamMember._plain.filter(team=team, student__user__isnull=False).first()
+            author = TeamMember._unscoped.filter(team=team, student__user__isnull=False).first()
             user = author.student.user if author is not None else (admin.user if admin else None)
             kind, body = POSTS[i % len(POSTS)]
             post_create(

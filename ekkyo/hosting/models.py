@@ -59,13 +59,13 @@ class HostFamily(models.Model):
     active = models.BooleanField(_("accepting guests"), default=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["municipality__code", "name"]
         verbose_name = _("host family")
         verbose_name_plural = _("host families")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.CheckConstraint(condition=Q(max_age__gte=F("min_age")), name="host_ages")
         ]
@@ -117,13 +117,13 @@ class HostRequest(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-sent_at"]
         verbose_name = _("host request")
         verbose_name_plural = _("host requests")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(
                 fields=["stay", "host_family"],

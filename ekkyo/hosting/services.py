@@ -111,11 +111,11 @@ def request_send(
         raise HostingError(_("The stay is cancelled."))
     if stay.host_family_id:
         raise HostingError(_("This guest is already placed with a host family."))
-    if HostRequest._plain.filter(
+    if HostRequest._unscoped.filter(
         stay=stay, host_family=family, status__in=[RequestStatus.SENT, RequestStatus.HOST_ACCEPTED]
     ).exists():
         raise HostingError(_("A request to this family is already open."))
-    req = HostRequest._plain.create(stay=stay, host_family=family, score=score, sent_by=user)
+    req = HostRequest._unscoped.create(stay=stay, host_family=family, score=score, sent_by=user)
     audit_record(
         request=request,
         user=user,
@@ -131,7 +131,7 @@ def request_answer(
     *, host_request: HostRequest, accept: bool, side: str, user: Any, request: Any = None
 ) -> HostRequest:
     """``side`` is "host" (the family answers) or "student" (the guest's side confirms)."""
-    req = HostRequest._plain.select_for_update().select_related("stay").get(pk=host_request.pk)
+    req = HostRequest._unscoped.select_for_update().select_related("stay").get(pk=host_request.pk)
     if side == "host":
         if req.status != RequestStatus.SENT:
             raise HostingError(_("This request has been answered already."))
@@ -139,14 +139,14 @@ def request_answer(
     elif side == "student":
         if req.status != RequestStatus.HOST_ACCEPTED:
             raise HostingError(_("The host has not accepted this request."))
-        stay = Stay._plain.select_for_update().get(pk=req.stay_id)
+        stay = Stay._unscoped.select_for_update().get(pk=req.stay_id)
         if accept:
             if stay.host_family_id:
                 raise HostingError(_("This guest is already placed with a host family."))
             req.status = RequestStatus.CONFIRMED
             stay.host_family_id = req.host_family_id
             stay.save(update_fields=["host_family"])
-            HostRequest._plain.filter(
+            HostRequest._unscoped.filter(
                 stay=stay, status__in=[RequestStatus.SENT, RequestStatus.HOST_ACCEPTED]
             ).exclude(pk=req.pk).update(status=RequestStatus.WITHDRAWN)
         else:
@@ -167,7 +167,7 @@ def request_answer(
 
 
 def health_shared_with_host(stay: Stay) -> bool:
-    return Consent._plain.filter(
+    return Consent._unscoped.filter(
         student_id=stay.student_id,
         purpose=ConsentPurpose.HEALTH,
         scope=f"stay:{stay.pk}",
@@ -187,17 +187,17 @@ def health_save(
 ) -> None:
     """Store the guest's class I notes encrypted; record or withdraw the consent
     that lets the host family see them."""
-    stay = Stay._plain.select_for_update().get(pk=stay.pk)
+    stay = Stay._unscoped.select_for_update().get(pk=stay.pk)
     stay.health = data
     stay.save(update_fields=["health_encrypted"])
-    active = Consent._plain.filter(
+    active = Consent._unscoped.filter(
         student_id=stay.student_id,
         purpose=ConsentPurpose.HEALTH,
         scope=f"stay:{stay.pk}",
         withdrawn_at__isnull=True,
     )
     if share_with_host and not active.exists():
-        Consent._plain.create(
+        Consent._unscoped.create(
             student_id=stay.student_id,
             guardian=guardian,
             purpose=ConsentPurpose.HEALTH,

@@ -21,7 +21,7 @@ from ekkyo.people.models import Guardian
 from ekkyo.programmes.models import Stay
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import Municipality
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .models import HostFamily, HostRequest, RequestStatus
@@ -107,7 +107,7 @@ def _consortium_of(principal: Principal, municipality: Municipality) -> int:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*TOWN)
+@require_roles(*TOWN, grant=Grant.FULL)
 def family_list(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     form = HostFamilyForm(request.POST or None, principal=principal)
@@ -125,7 +125,7 @@ def family_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*TOWN)
+@require_roles(*TOWN, grant=Grant.FULL)
 def family_edit(request: HttpRequest, family_id: int) -> HttpResponse:
     family = HostFamily.objects.filter(pk=family_id).first()
     if family is None:
@@ -146,7 +146,7 @@ class WeightsForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*TOWN)
+@require_roles(*TOWN, grant=Grant.HOSTING)
 def placements(request: HttpRequest, programme_id: int) -> HttpResponse:
     principal = _principal(request)
     programme = manageable_programmes(principal).filter(pk=programme_id).first()
@@ -213,7 +213,7 @@ def placements(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.HOST)
+@require_roles(Role.HOST, grant=Grant.HOSTING)
 def host_home(request: HttpRequest) -> HttpResponse:
     """The family's page: requests to answer and the guests it hosts."""
     principal = _principal(request)
@@ -258,7 +258,7 @@ def host_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.STUDENT, Role.GUARDIAN)
+@require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def my_stays(request: HttpRequest) -> HttpResponse:
     """The guest side: stays, host offers to confirm, health notes to give."""
     principal = _principal(request)
@@ -328,7 +328,7 @@ class HealthForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.GUARDIAN)
+@require_roles(Role.GUARDIAN, grant=Grant.FULL)
 def stay_health(request: HttpRequest, stay_id: int) -> HttpResponse:
     """The guardian enters class I notes for one stay (encrypted; shared only with consent)."""
     principal = _principal(request)

@@ -73,7 +73,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
     student's rows.
     """
     acts: dict[int, list[Activity]] = defaultdict(list)
-    for sid, home, host, programme, start, end in Residence._plain.filter(
+    for sid, home, host, programme, start, end in Residence._unscoped.filter(
         **student_filter
     ).values_list(
         "student_id", "home_municipality__code", "host_municipality__code", "programme_id",
@@ -84,7 +84,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
                 "residence", host, str(programme) if programme else None, start, end, home=home
             )
         )
-    for sid, programme, town, school_town, arrival, departure, cancelled in Stay._plain.filter(
+    for sid, programme, town, school_town, arrival, departure, cancelled in Stay._unscoped.filter(
         **student_filter
     ).values_list(
         "student_id", "programme_id", "programme__host_municipality__code",
@@ -96,7 +96,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
             )
         )
     for sid, programme, town, school_town, starts_at in (
-        Attendance._plain.filter(
+        Attendance._unscoped.filter(
             **student_filter, session__kind="online", session__programme__kind=ProgrammeKind.ONLINE
         )
         .values_list(
@@ -116,7 +116,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
 def _infos(student_filter: dict[str, Any]) -> dict[int, tuple[int, StudentInfo]]:
     return {
         sid: (consortium_id, StudentInfo(str(sid), home, school))
-        for sid, consortium_id, home, school in Student._plain.filter(
+        for sid, consortium_id, home, school in Student._unscoped.filter(
             **{k.removeprefix("student__"): v for k, v in student_filter.items()}
         ).values_list("pk", "consortium_id", "home_municipality__code", "school__code")
     }
@@ -163,7 +163,7 @@ def _plain_scores(wave: Any, inst: Any) -> Any:
     from ekkyo.core.survey_scoring import specs_for
     from ekkyo.surveys.models import Response
 
-    rows = list(Response._plain.filter(wave=wave).values_list("school_id", "answers"))
+    rows = list(Response._unscoped.filter(wave=wave).values_list("school_id", "answers"))
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame([answers for _school, answers in rows])
@@ -395,20 +395,20 @@ def _on_student(sender: Any, instance: Student, **kwargs: Any) -> None:
 def _on_session(sender: Any, instance: Session, **kwargs: Any) -> None:
     if kwargs.get("raw") or kwargs.get("created"):
         return
-    _touch(Attendance._plain.filter(session_id=instance.pk).values_list("student_id", flat=True))
+    _touch(Attendance._unscoped.filter(session_id=instance.pk).values_list("student_id", flat=True))
 
 
 def _on_programme(sender: Any, instance: Programme, **kwargs: Any) -> None:
     if kwargs.get("raw") or kwargs.get("created"):
         return
-    ids = set(Stay._plain.filter(programme_id=instance.pk).values_list("student_id", flat=True))
+    ids = set(Stay._unscoped.filter(programme_id=instance.pk).values_list("student_id", flat=True))
     ids |= set(
-        Attendance._plain.filter(session__programme_id=instance.pk).values_list(
+        Attendance._unscoped.filter(session__programme_id=instance.pk).values_list(
             "student_id", flat=True
         )
     )
     ids |= set(
-        Residence._plain.filter(programme_id=instance.pk).values_list("student_id", flat=True)
+        Residence._unscoped.filter(programme_id=instance.pk).values_list("student_id", flat=True)
     )
     _touch(ids)
 

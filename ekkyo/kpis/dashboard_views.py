@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import Consortium, Member, Municipality, School
 from ekkyo.registry.selectors import current_fiscal_year
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, public_route, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .aggregates import current_version
@@ -95,7 +95,7 @@ def _member_links(principal: Principal, consortium: Consortium, fy: int) -> list
 
 
 @require_GET
-@require_roles(*STAFF, Role.PARTNER)
+@require_roles(*STAFF, Role.PARTNER, grant=Grant.NONE)
 def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
     principal = _principal(request)
     consortium = _consortium(principal)
@@ -118,7 +118,7 @@ def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF)
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, grant=Grant.NONE)
 def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
     principal = _principal(request)
     consortium = _consortium(principal)
@@ -145,7 +145,7 @@ def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> H
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def dashboard_school(request: HttpRequest, fy: int, school_code: str) -> HttpResponse:
     principal = _principal(request)
     consortium = _consortium(principal)
@@ -174,7 +174,7 @@ def dashboard_school(request: HttpRequest, fy: int, school_code: str) -> HttpRes
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def dashboard_programme(request: HttpRequest, fy: int, programme_id: int) -> HttpResponse:
     principal = _principal(request)
     programme = (
@@ -195,6 +195,7 @@ def dashboard_programme(request: HttpRequest, fy: int, programme_id: int) -> Htt
 
 
 @require_GET
+@public_route
 def public(request: HttpRequest, fy: int) -> HttpResponse:
     """The consortium's published figures for a FY: what its submitted report froze.
 

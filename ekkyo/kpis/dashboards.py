@@ -806,7 +806,7 @@ def programme_dashboard(*, consortium: Consortium, programme: Any, fy: int) -> D
         )
     )
     sessions = list(
-        Attendance._plain.filter(session__programme=programme)
+        Attendance._unscoped.filter(session__programme=programme)
         .values("session__starts_at")
         .annotate(n=Count("student", distinct=True))
         .order_by("session__starts_at")

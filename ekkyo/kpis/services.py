@@ -43,7 +43,7 @@ def kpi_figures(*, consortium: Consortium, fys: list[int]) -> dict[int, kpi.FyKp
                 r.start,
                 r.end,
             )
-            for r in Residence._plain.filter(student__consortium=consortium)
+            for r in Residence._unscoped.filter(student__consortium=consortium)
         ]
         stays = [
             kpi.StayRec(
@@ -54,7 +54,7 @@ def kpi_figures(*, consortium: Consortium, fys: list[int]) -> dict[int, kpi.FyKp
                 s["departure"],
                 s["cancelled"],
             )
-            for s in Stay._plain.filter(
+            for s in Stay._unscoped.filter(
                 programme__consortium=consortium, programme__host_municipality__isnull=False
             ).values(
                 "student_id", "student__home_municipality_id", "programme__host_municipality_id",
@@ -69,7 +69,7 @@ def kpi_figures(*, consortium: Consortium, fys: list[int]) -> dict[int, kpi.FyKp
                 a["session__kind"] == "online"
                 and a["session__programme__kind"] == ProgrammeKind.ONLINE,
             )
-            for a in Attendance._plain.filter(session__programme__consortium=consortium).values(
+            for a in Attendance._unscoped.filter(session__programme__consortium=consortium).values(
                 "student_id", "student__home_municipality_id", "session__starts_at",
                 "session__kind", "session__programme__kind",
             )

@@ -23,7 +23,7 @@ from ekkyo.audit.services import audit_record
 from ekkyo.core.fiscal import format_fiscal_year, wareki_year
 from ekkyo.partners.models import Contribution, ContributionKind, Partner
 from ekkyo.registry.models import Consortium, Member, Municipality
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .models import KPI_DEFINITIONS, AnnualReport, KpiBaseline, KpiCode, KpiTarget
@@ -64,7 +64,7 @@ def _visible_table(principal: Principal, fy: int) -> tuple[Consortium, dict[str,
 
 
 @require_GET
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def kpi_table(request: HttpRequest, fy: int) -> HttpResponse:
     _c, table = _visible_table(_principal(request), fy)
     return render(
@@ -75,7 +75,7 @@ def kpi_table(request: HttpRequest, fy: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def kpi_export(request: HttpRequest, fy: int) -> HttpResponseBase:
     """An XLSX shaped as a grant report, formatted to print.
 
@@ -190,7 +190,7 @@ class ReportForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def report(request: HttpRequest, fy: int) -> HttpResponse:
     principal = _principal(request)
     consortium, municipality = _report_subject(request, principal)
@@ -267,7 +267,7 @@ def _trend(consortium: Consortium, code: str | None, fy: int) -> dict[str, list[
 
 
 @require_GET
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def report_csv(request: HttpRequest, fy: int) -> HttpResponse:
     """Every visible row of the FY's report as CSV (UTF-8 with BOM, so Excel opens it)."""
     import csv
@@ -324,7 +324,7 @@ def report_csv(request: HttpRequest, fy: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def report_pdf(request: HttpRequest, fy: int) -> HttpResponseBase:
     """The annual report of a member (or the consortium) as PDF, with the font embedded."""
     from ekkyo.pdf import table_pdf
@@ -432,7 +432,7 @@ class ContributionForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def contributions(request: HttpRequest, fy: int) -> HttpResponse:
     """Partners and what they give in the FY (社会資源); towns record their own."""
     principal = _principal(request)
@@ -482,7 +482,7 @@ def contributions(request: HttpRequest, fy: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*READERS)
+@require_roles(*READERS, grant=Grant.NONE)
 def targets(request: HttpRequest, fy: int) -> HttpResponse:
     """The KPI master: definitions and units, baselines, and the FY's targets per row.
 

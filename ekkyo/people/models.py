@@ -82,13 +82,13 @@ class Student(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["school__code", "grade", "family_name_kana", "given_name_kana", "pk"]
         verbose_name = _("student")
         verbose_name_plural = _("students")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "student_number"],
@@ -140,7 +140,7 @@ class Student(models.Model):
         tenancy filters of rows about students. ``full`` leaves out hosting
         grants (applicants, guests)."""
         q = cls.full_access_filter(principal) if full else cls.tenancy_filter(principal)
-        return cls._plain.filter(q).values("pk")
+        return cls._unscoped.filter(q).values("pk")
 
     @classmethod
     def full_access_filter(cls, principal: Principal) -> Q:
@@ -185,7 +185,7 @@ def _hosting_grants(principal: Principal) -> list[Q]:
         grants.append(Q(pk__in=applicants))
     if principal.host_ids:
         stay = apps.get_model("programmes", "Stay")
-        guests = stay._plain.filter(host_family_id__in=principal.host_ids, cancelled=False)
+        guests = stay._unscoped.filter(host_family_id__in=principal.host_ids, cancelled=False)
         grants.append(Q(pk__in=guests.values("student_id")))
     return grants
 
@@ -216,13 +216,13 @@ class Guardian(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["family_name_kana", "given_name_kana", "pk"]
         verbose_name = _("guardian")
         verbose_name_plural = _("guardians")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
 
     def __str__(self) -> str:
         return f"{self.family_name} {self.given_name}"
@@ -239,7 +239,7 @@ class Guardian(models.Model):
             Q(pk=principal.guardian_id) if principal.guardian_id else None,
         ]
         if principal.municipality_ids or principal.school_ids or principal.student_id:
-            child_ids = Student._plain.filter(visible_children).values("pk")
+            child_ids = Student._unscoped.filter(visible_children).values("pk")
             guardian_ids = GuardianLink.objects.filter(student_id__in=child_ids).values(
                 "guardian_id"
             )
@@ -276,13 +276,13 @@ class RosterImport(models.Model):
     result = models.JSONField(default=dict, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-uploaded_at"]
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
@@ -363,13 +363,13 @@ class Consent(models.Model):
     )
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-given_at"]
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
 
     def __str__(self) -> str:
         return f"{self.student_id} {self.purpose} {self.scope}"

@@ -1,6 +1,14 @@
-"""Roster import: preview, then apply all-or-nothing, idempotently.
+"""Writes about students: sign-in codes, and the roster import.
 
-Workflow (one module, as STYLE.md asks): ``roster_upload`` stores the file
+Every door takes an explicit :class:`Actor`, fetches the student or upload it
+acts on with ``tenancy.access.access`` at the grant it needs, and writes an
+audit row with a specific event code (``people.events``).
+
+Sign-in codes need FULL access: a code lets its holder act as the student, so
+a host town, school or family that sees a student only for hosting must never
+issue one (issue 10's takeover).
+
+Roster import workflow (one module, as STYLE.md asks): ``roster_upload`` stores the file
 and returns a RosterImport; ``roster_check`` parses it with the functional
 core (``ekkyo.core.roster``) and adds the checks that need the database;
 ``roster_apply`` re-checks and, only when there is no problem at all, upserts
@@ -19,14 +27,73 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ekkyo.audit.models import Action
+from ekkyo.accounts import events as account_events
+from ekkyo.accounts.services import IssuedCode, student_code_issue
 from ekkyo.audit.services import audit_record
 from ekkyo.core import codes
 from ekkyo.core.messages import Problem, gettext_noop
 from ekkyo.core.roster import RosterRow, parse_roster
 from ekkyo.registry.models import Municipality, Prefecture, School
+from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.actor import Actor
 
+from . import events
 from .models import Guardian, GuardianLink, ImportStatus, RosterImport, Student
+from .selectors import student_list
+
+MAX_CODES_PER_SHEET = 200
+
+
+class TooManyStudents(ValueError):
+    """A class sheet is for 1 to MAX_CODES_PER_SHEET students."""
+
+
+@transaction.atomic
+def student_sign_in_code_issue(*, actor: Actor, student_id: int) -> tuple[Student, IssuedCode]:
+    """Issue a fresh one-time sign-in code for a student the actor sees in full.
+
+    Earlier unused codes stop working. Needs ``Grant.FULL``."""
+    student = access(actor, Student, grant=Grant.FULL, pk=student_id)
+    issued = student_code_issue(student=student, issued_by=actor.user)
+    audit_record(
+        actor=actor,
+        event=account_events.SIGN_IN_CODE_ISSUE,
+        obj=student,
+        detail={"login_id": issued.login_id, "expires_at": issued.expires_at},
+    )
+    return student, issued
+
+
+@transaction.atomic
+def student_sign_in_codes_issue_class(
+    *, actor: Actor, school_code: str, grade: int | None, q: str = ""
+) -> list[tuple[Student, IssuedCode]]:
+    """One code per student of a class (school + grade) on shared tablets.
+
+    Only students the actor sees in full are listed (``student_list``), so a
+    hosting grant never reaches this door."""
+    students = list(
+        student_list(actor=actor, q=q, school_code=school_code, grade=grade)[
+            : MAX_CODES_PER_SHEET + 1
+        ]
+    )
+    if not students or len(students) > MAX_CODES_PER_SHEET:
+        raise TooManyStudents(len(students))
+    issued = [(s, student_code_issue(student=s, issued_by=actor.user)) for s in students]
+    audit_record(
+        actor=actor,
+        event=account_events.SIGN_IN_CODES_ISSUE,
+        object_type="people.student",
+        summary=f"class sheet: {len(issued)} codes",
+        detail={
+            "school": school_code,
+            "grade": grade,
+            "count": len(issued),
+            "students": [s.pk for s, _code in issued],
+        },
+    )
+    return issued
+
 
 STUDENT_FIELDS = (
     "family_name",
@@ -65,17 +132,48 @@ class RosterCheck:
         return not self.problems
 
 
+@transaction.atomic
 def roster_upload(
-    *, school: School, consortium_id: int, data: bytes, filename: str, user: Any
+    *, actor: Actor, school: School, consortium_id: int, data: bytes, filename: str
 ) -> RosterImport:
-    return RosterImport.objects.create(
+    """Store an uploaded roster for its preview (nothing is imported yet).
+
+    ``school`` must come from ``schools_for_principal`` (the upload form's
+    choices), so it is one the actor manages."""
+    batch = RosterImport.objects.create(
         consortium_id=consortium_id,
         school=school,
         filename=filename[:200],
         content=data,
         sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by=user if getattr(user, "pk", None) else None,
+        uploaded_by=actor.user if getattr(actor.user, "pk", None) else None,
     )
+    audit_record(
+        actor=actor,
+        event=events.ROSTER_UPLOAD,
+        obj=batch,
+        detail={"school": school.code, "sha256": batch.sha256, "bytes": len(data)},
+    )
+    return batch
+
+
+def roster_batch(*, actor: Actor, import_id: int) -> RosterImport:
+    """An upload of one of the actor's schools (404 for anyone else's)."""
+    return access(actor, RosterImport, grant=Grant.FULL, pk=import_id)
+
+
+@transaction.atomic
+def roster_discard(*, actor: Actor, import_id: int) -> RosterImport:
+    """Throw a previewed upload away (its content is emptied; nothing changes)."""
+    batch = RosterImport._unscoped.select_for_update().get(  # safe: access() checked it
+        pk=roster_batch(actor=actor, import_id=import_id).pk
+    )
+    if batch.status == ImportStatus.PREVIEWED:
+        batch.status = ImportStatus.DISCARDED
+        batch.content = b""
+        batch.save(update_fields=["status", "content"])
+        audit_record(actor=actor, event=events.ROSTER_DISCARD, obj=batch)
+    return batch
 
 
 def _row_values(row: RosterRow) -> dict[str, Any]:
@@ -138,7 +236,7 @@ def roster_check(
             )
     existing = {
         s.student_number: s
-        for s in Student._plain.filter(
+        for s in Student._unscoped.filter(
             school=school, student_number__in=[r.student_number for r in result.rows]
         ).select_related("home_municipality")
     }
@@ -168,9 +266,14 @@ class RosterRejected(Exception):
 
 
 @transaction.atomic
-def roster_apply(*, batch: RosterImport, request: Any = None, user: Any = None) -> dict[str, int]:
-    """Apply a previewed roster; all-or-nothing. Re-applying is a no-op."""
-    batch = RosterImport._plain.select_for_update().get(pk=batch.pk)
+def roster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
+    """Apply a previewed roster; all-or-nothing. Re-applying is a no-op.
+
+    The upload is locked while it is applied, so a double click waits for the
+    first and then finds it applied."""
+    checked = access(actor, RosterImport, grant=Grant.FULL, pk=import_id)
+    # safe: access() above checked the actor's right to this upload
+    batch = RosterImport._unscoped.select_for_update().get(pk=checked.pk)
     if batch.status == ImportStatus.APPLIED:
         return dict(batch.result)
     school = batch.school
@@ -183,9 +286,8 @@ def roster_apply(*, batch: RosterImport, request: Any = None, user: Any = None) 
     batch.content = b""
     batch.save(update_fields=["status", "result", "content"])
     audit_record(
-        request=request,
-        user=user,
-        action=Action.IMPORT,
+        actor=actor,
+        event=events.ROSTER_IMPORT,
         object_type="registry.school",
         object_id=school.code,
         consortium_id=batch.consortium_id,
@@ -201,7 +303,7 @@ def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> d
     municipalities = _municipalities_for(check)
     existing = {
         s.student_number: s
-        for s in Student._plain.select_for_update().filter(
+        for s in Student._unscoped.select_for_update().filter(
             school=school, student_number__in=[r.student_number for r in check.rows]
         )
     }
@@ -231,7 +333,7 @@ def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> d
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    Student._plain.bulk_create(to_create, batch_size=500)
+    Student._unscoped.bulk_create(to_create, batch_size=500)
     _link_guardians(school=school, consortium_id=consortium_id, rows=check.rows)
     return counts
 
@@ -252,16 +354,18 @@ def _link_guardians(*, school: School, consortium_id: int, rows: list[RosterRow]
         return
     students = {
         s.student_number: s
-        for s in Student._plain.filter(
+        for s in Student._unscoped.filter(
             school=school, student_number__in=[r.student_number for r in with_email]
         )
     }
     for row in with_email:
         student = students[row.student_number]
         email = row.guardian_email.lower()
-        guardian = Guardian._plain.filter(consortium_id=consortium_id, email__iexact=email).first()
+        guardian = Guardian._unscoped.filter(
+            consortium_id=consortium_id, email__iexact=email
+        ).first()
         if guardian is None:
-            guardian = Guardian._plain.create(
+            guardian = Guardian._unscoped.create(
                 consortium_id=consortium_id,
                 family_name=row.family_name,
                 email=email,

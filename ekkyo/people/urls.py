@@ -4,7 +4,7 @@ from . import views
 
 app_name = "people"
 urlpatterns = [
-    path("students/", views.student_list, name="student_list"),
+    path("students/", views.student_list_view, name="student_list"),
     path("students/export.csv", views.student_export, {"fmt": "csv"}, name="student_export_csv"),
     path("students/export.xlsx", views.student_export, {"fmt": "xlsx"}, name="student_export_xlsx"),
     path("students/<int:student_id>/", views.student_detail, name="student_detail"),

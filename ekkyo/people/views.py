@@ -1,4 +1,4 @@
-"""Pages for students and rosters: thin views over selectors and services."""
+"""Pages for students and rosters: views parse, call a door, and render."""
 
 from __future__ import annotations
 
@@ -21,45 +21,65 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ekkyo.accounts.services import student_code_issue
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
 from ekkyo.core.roster import roster_template_csv
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
-from ekkyo.tenancy.access import access_object, require_roles
+from ekkyo.tenancy.access import Grant, require_roles
+from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
 
 from . import exports
 from .forms import RosterUploadForm, StudentFilterForm
 from .models import ImportStatus, RosterImport, Student
-from .selectors import student_access
-from .selectors import student_list as select_students
-from .services import RosterRejected, roster_apply, roster_check, roster_upload, translate_problem
+from .selectors import (
+    children_of,
+    student_list,
+    student_list_viewed,
+    student_profile,
+    students_for_export,
+)
+from .services import (
+    MAX_CODES_PER_SHEET,
+    RosterRejected,
+    TooManyStudents,
+    roster_apply,
+    roster_batch,
+    roster_check,
+    roster_discard,
+    roster_upload,
+    student_sign_in_code_issue,
+    student_sign_in_codes_issue_class,
+    translate_problem,
+)
 
 STAFF = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 
 
-def _filtered(request: HttpRequest) -> tuple[StudentFilterForm, QuerySet[Student]]:
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
+
+
+def _filters(request: HttpRequest) -> tuple[StudentFilterForm, dict[str, object]]:
     form = StudentFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    qs = select_students(
-        q=data.get("q") or "", school_code=data.get("school") or "", grade=data.get("grade")
-    )
-    return form, qs
+    return form, {
+        "q": data.get("q") or "",
+        "school_code": data.get("school") or "",
+        "grade": data.get("grade"),
+    }
 
 
 @require_GET
-@require_roles(*STAFF)
-def student_list(request: HttpRequest) -> HttpResponse:
-    form, qs = _filtered(request)
+@require_roles(*STAFF, grant=Grant.FULL)
+def student_list_view(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    qs: QuerySet[Student] = student_list(actor=_actor(request), **filters)  # type: ignore[arg-type]
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    audit_record(
-        request=request,
-        action=Action.VIEW,
-        object_type="people.student",
-        summary=f"student list page {page.number} ({len(page.object_list)} shown)",
-        detail={"filters": request.GET.dict()},
+    student_list_viewed(
+        actor=_actor(request),
+        shown=len(page.object_list),
+        page=page.number,
+        filters=request.GET.dict(),
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -71,18 +91,16 @@ def student_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def student_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    _form, qs = _filtered(request)
-    students = list(qs)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    audit_record(
-        request=request,
-        action=Action.EXPORT,
-        object_type="people.student",
-        summary=f"roster export {fmt} ({len(students)} students)",
-        detail={"filters": request.GET.dict(), "count": len(students), "format": fmt},
+    _form, filters = _filters(request)
+    students = students_for_export(
+        actor=_actor(request),
+        fmt=fmt,
+        filters=request.GET.dict(),
+        **filters,  # type: ignore[arg-type]
     )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "xlsx":
         body = exports.roster_xlsx(students)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,27 +116,20 @@ def student_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 
 @require_GET
-@require_roles(*STAFF, Role.STUDENT, Role.GUARDIAN)
+@require_roles(*STAFF, Role.HOST, Role.STUDENT, Role.GUARDIAN, grant=Grant.HOSTING)
 def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
-    student = access_object(request, Student, pk=student_id)
-    access = student_access(request.principal, student)  # type: ignore[attr-defined]
-    audit_record(
-        request=request, action=Action.VIEW, obj=student, summary=f"student profile ({access})"
-    )
-    guardians = student.guardians.all() if access == "full" else []
+    profile = student_profile(actor=_actor(request), student_id=student_id)
     return render(
         request,
         "people/student_detail.html",
-        {"student": student, "guardians": guardians, "full": access == "full"},
+        {"student": profile.student, "guardians": profile.guardians, "full": profile.full},
     )
 
 
 @require_POST
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def student_issue_code(request: HttpRequest, student_id: int) -> HttpResponse:
-    student = access_object(request, Student, pk=student_id)
-    issued = student_code_issue(student=student, issued_by=request.user)
-    audit_record(request=request, action=Action.ISSUE_CODE, obj=student)
+    student, issued = student_sign_in_code_issue(actor=_actor(request), student_id=student_id)
     qr_url = request.build_absolute_uri(reverse("student_sign_in_qr", args=[issued.qr_token]))
     qr_svg = segno.make(qr_url, error="m").svg_inline(scale=4, title=_("Sign-in QR code"))
     return render(
@@ -128,11 +139,8 @@ def student_issue_code(request: HttpRequest, student_id: int) -> HttpResponse:
     )
 
 
-MAX_CODES_PER_SHEET = 200
-
-
 @require_POST
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def student_issue_codes_bulk(request: HttpRequest) -> HttpResponse:
     """A printable sheet of sign-in cards for a class (school + grade) on shared tablets."""
     form = StudentFilterForm(request.POST)
@@ -142,12 +150,14 @@ def student_issue_codes_bulk(request: HttpRequest) -> HttpResponse:
         )
         return redirect("people:student_list")
     data = form.cleaned_data
-    students = list(
-        select_students(q=data.get("q") or "", school_code=data["school"], grade=data.get("grade"))[
-            : MAX_CODES_PER_SHEET + 1
-        ]
-    )
-    if not students or len(students) > MAX_CODES_PER_SHEET:
+    try:
+        issued = student_sign_in_codes_issue_class(
+            actor=_actor(request),
+            school_code=data["school"],
+            grade=data.get("grade"),
+            q=data.get("q") or "",
+        )
+    except TooManyStudents:
         messages.error(
             request,
             _("Codes are issued for 1 to %(max)s students at a time; narrow the search.")
@@ -155,38 +165,28 @@ def student_issue_codes_bulk(request: HttpRequest) -> HttpResponse:
         )
         return redirect(reverse("people:student_list") + "?" + request.POST.urlencode())
     cards = []
-    for student in students:
-        issued = student_code_issue(student=student, issued_by=request.user)
-        qr_url = request.build_absolute_uri(reverse("student_sign_in_qr", args=[issued.qr_token]))
+    for student, code in issued:
+        qr_url = request.build_absolute_uri(reverse("student_sign_in_qr", args=[code.qr_token]))
         cards.append(
             {
                 "student": student,
-                "issued": issued,
+                "issued": code,
                 "qr_svg": segno.make(qr_url, error="m").svg_inline(scale=3),
             }
         )
-    audit_record(
-        request=request,
-        action=Action.ISSUE_CODE,
-        object_type="people.student",
-        summary=f"class sheet: {len(cards)} codes",
-        detail={"school": data["school"], "grade": data.get("grade"), "count": len(cards)},
-    )
     return render(request, "people/sign_in_sheet.html", {"cards": cards})
 
 
 @require_GET
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def me(request: HttpRequest) -> HttpResponse:
-    return redirect("people:student_detail", student_id=request.principal.student_id)  # type: ignore[attr-defined]
+    return redirect("people:student_detail", student_id=_actor(request).principal.student_id)
 
 
 @require_GET
-@require_roles(Role.GUARDIAN)
+@require_roles(Role.GUARDIAN, grant=Grant.FULL)
 def my_children(request: HttpRequest) -> HttpResponse:
-    children = Student.objects.filter(
-        pk__in=request.principal.child_student_ids  # type: ignore[attr-defined]
-    ).select_related("school")
+    children = children_of(actor=_actor(request))
     return render(request, "people/my_children.html", {"children": children})
 
 
@@ -202,9 +202,9 @@ def roster_template(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def roster_import(request: HttpRequest) -> HttpResponse:
-    schools = schools_for_principal(request.principal)  # type: ignore[attr-defined]
+    schools = schools_for_principal(_actor(request).principal)
     form = RosterUploadForm(request.POST or None, request.FILES or None, schools=schools)
     if request.method == "POST" and form.is_valid():
         school: School = form.cleaned_data["school"]
@@ -216,11 +216,11 @@ def roster_import(request: HttpRequest) -> HttpResponse:
         else:
             upload = form.cleaned_data["file"]
             batch = roster_upload(
+                actor=_actor(request),
                 school=school,
                 consortium_id=consortium.pk,
                 data=upload.read(),
                 filename=upload.name,
-                user=request.user,
             )
             return redirect("people:roster_preview", import_id=batch.pk)
     recent = RosterImport.objects.select_related("school", "uploaded_by")[:10]
@@ -228,9 +228,10 @@ def roster_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def roster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
-    batch = access_object(request, RosterImport, pk=import_id)
+    actor = _actor(request)
+    batch = roster_batch(actor=actor, import_id=import_id)
     if batch.status == ImportStatus.APPLIED:
         return render(request, "people/roster_done.html", {"batch": batch, "result": batch.result})
     if batch.status == ImportStatus.DISCARDED:
@@ -239,15 +240,13 @@ def roster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "discard":
-            batch.status = ImportStatus.DISCARDED
-            batch.content = b""
-            batch.save(update_fields=["status", "content"])
+            roster_discard(actor=actor, import_id=batch.pk)
             messages.info(request, _("The upload was discarded; nothing was changed."))
             return redirect("people:roster_import")
         if action != "apply":
             return HttpResponseBadRequest(_("Unknown action."))
         try:
-            result = roster_apply(batch=batch, request=request)
+            result = roster_apply(actor=actor, import_id=batch.pk)
         except RosterRejected:
             messages.error(request, _("The file has problems; nothing was imported."))
         else:

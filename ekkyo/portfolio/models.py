@@ -75,13 +75,13 @@ class PortfolioShare(models.Model):
     )
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for the share link after a token check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for the share link after a token check
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("portfolio share")
         verbose_name_plural = _("portfolio shares")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(
                 fields=["student", "request_key"],

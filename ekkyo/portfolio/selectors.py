@@ -66,7 +66,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         "programme__host_school__municipality__prefecture",
     )
     for r in (
-        Residence._plain.filter(student=student)
+        Residence._unscoped.filter(student=student)
         .select_related("host_municipality__prefecture", "school", "programme")
         .order_by("start")
     ):
@@ -85,7 +85,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         )
         taken.append((r.host_municipality, title))
     for s in (
-        Stay._plain.filter(student=student, cancelled=False)
+        Stay._unscoped.filter(student=student, cancelled=False)
         .select_related(*related)
         .order_by("arrival")
     ):
@@ -105,7 +105,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         taken.append((_host_of(p), p.display_title))
     online: dict[int, dict[str, Any]] = {}
     for a in (
-        Attendance._plain.filter(student=student, session__programme__kind=ProgrammeKind.ONLINE)
+        Attendance._unscoped.filter(student=student, session__programme__kind=ProgrammeKind.ONLINE)
         .select_related(*(f"session__{x}" for x in related))
         .order_by("session__starts_at")
     ):
@@ -157,11 +157,11 @@ def _teams(student: Student) -> list[dict[str, Any]]:
         return []
     rows = []
     for tm in (
-        TeamMember._plain.filter(student=student, team_set__status=TeamSetStatus.PUBLISHED)
+        TeamMember._unscoped.filter(student=student, team_set__status=TeamSetStatus.PUBLISHED)
         .select_related("team", "team_set__programme")
         .order_by("team_set__programme__starts_on", "team__number")
     ):
-        mates = Student._plain.filter(team_memberships__team=tm.team)
+        mates = Student._unscoped.filter(team_memberships__team=tm.team)
         rows.append(
             {
                 "programme": tm.team_set.programme.display_title,
@@ -185,7 +185,7 @@ def _reflections(student: Student) -> list[dict[str, Any]]:
             "about_own_region": r.about_own_region,
             "submitted_at": timezone.localtime(r.submitted_at).date(),
         }
-        for r in Reflection._plain.filter(student=student)
+        for r in Reflection._unscoped.filter(student=student)
         .select_related("programme")
         .order_by("submitted_at")
     ]
@@ -203,7 +203,7 @@ def _growth(student: Student) -> dict[str, Any]:
     waves: list[dict[str, Any]] = []
     constructs: dict[str, dict[str, Any]] = {}
     responses = (
-        Response._plain.filter(respondent=student.pseudonym)
+        Response._unscoped.filter(respondent=student.pseudonym)
         .select_related("wave__instrument")
         .order_by("wave__opens_at", "submitted_on")
     )
@@ -251,7 +251,7 @@ def _growth(student: Student) -> dict[str, Any]:
 def portfolio_for(student: Student, *, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     """The student's portfolio, with only ``sections`` filled (see the module docstring)."""
     with system_scope(reason="portfolio of one student, after the caller's access check"):
-        student = Student._plain.select_related(
+        student = Student._unscoped.select_related(
             "school__municipality", "home_municipality__prefecture"
         ).get(pk=student.pk)
         programmes, taken = _programmes(student)

@@ -43,12 +43,12 @@ def share_create(
         raise ShareError("the expiry is in the past")
     key = request_key[:64]
     if key:
-        existing = PortfolioShare._plain.filter(student=student, request_key=key).first()
+        existing = PortfolioShare._unscoped.filter(student=student, request_key=key).first()
         if existing is not None:
             return existing
     try:
         with transaction.atomic():
-            share = PortfolioShare._plain.create(
+            share = PortfolioShare._unscoped.create(
                 student=student,
                 recipient_kind=recipient_kind,
                 recipient_label=recipient_label.strip()[:120],
@@ -59,7 +59,7 @@ def share_create(
             )
     except IntegrityError:
         # The same form arrived twice at once: the other request made it.
-        return PortfolioShare._plain.get(student=student, request_key=key)
+        return PortfolioShare._unscoped.get(student=student, request_key=key)
     audit_record(
         request=request,
         user=user,
@@ -75,7 +75,7 @@ def share_create(
 @transaction.atomic
 def share_withdraw(*, share: PortfolioShare, user: Any = None, request: Any = None) -> bool:
     """Withdraw the share (the link stops working at once); False if it was already."""
-    share = PortfolioShare._plain.select_for_update().get(pk=share.pk)
+    share = PortfolioShare._unscoped.select_for_update().get(pk=share.pk)
     if share.withdrawn_at is not None:
         return False
     share.withdrawn_at = timezone.now()

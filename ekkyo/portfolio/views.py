@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
-from ekkyo.tenancy.access import access_object, require_roles
+from ekkyo.tenancy.access import Grant, access_object, public_route, require_roles
 from ekkyo.tenancy.principal import Principal, Role, system_scope
 
 from .exports import portfolio_json, portfolio_pdf
@@ -94,13 +94,13 @@ def _page(
 
 
 @require_GET
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def my_portfolio(request: HttpRequest) -> HttpResponse:
     return _page(request, _me(request), ShareForm(initial={"sections": list(SECTIONS)}))
 
 
 @require_GET
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def export_json(request: HttpRequest) -> HttpResponseBase:
     student = _me(request)
     body = portfolio_json(portfolio_for(student))
@@ -116,7 +116,7 @@ def export_json(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def export_pdf(request: HttpRequest) -> HttpResponseBase:
     student = _me(request)
     body = portfolio_pdf(portfolio_for(student))
@@ -130,7 +130,7 @@ def export_pdf(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_POST
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def share_new(request: HttpRequest) -> HttpResponseBase:
     student = _me(request)
     form = ShareForm(request.POST)
@@ -159,7 +159,7 @@ def share_new(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_POST
-@require_roles(Role.STUDENT, Role.GUARDIAN)
+@require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def share_withdraw_view(request: HttpRequest, share_id: int) -> HttpResponseBase:
     share = access_object(request, PortfolioShare, pk=share_id)
     share_withdraw(share=share, user=request.user, request=request)
@@ -170,7 +170,7 @@ def share_withdraw_view(request: HttpRequest, share_id: int) -> HttpResponseBase
 
 
 @require_GET
-@require_roles(Role.GUARDIAN)
+@require_roles(Role.GUARDIAN, grant=Grant.FULL)
 def children_shares(request: HttpRequest) -> HttpResponse:
     shares = PortfolioShare.objects.select_related("student").order_by(
         "student__family_name_kana", "-created_at"
@@ -179,12 +179,13 @@ def children_shares(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_route
 def shared(request: HttpRequest, share_token: str) -> HttpResponse:
     # The token is the right: checked here, then the one student's portfolio is
     # read unscoped (portfolio_for). A wrong, withdrawn or expired link is 404.
     with system_scope(reason="portfolio share link: token check"):
         share = (
-            PortfolioShare._plain.filter(token=share_token).select_related("student").first()
+            PortfolioShare._unscoped.filter(token=share_token).select_related("student").first()
             if len(share_token) <= 64
             else None
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ekkyo.people.models import Guardian, Student
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .applications import (
@@ -66,7 +66,7 @@ def _student(request: HttpRequest) -> Student:
 
 
 @require_GET
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def my_applications(request: HttpRequest) -> HttpResponse:
     student = _student(request)
     now = timezone.now()
@@ -126,7 +126,7 @@ def _round_for_student(request: HttpRequest, round_id: int) -> AllocationRound:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     round_ = _round_for_student(request, round_id)
     student = _student(request)
@@ -195,7 +195,7 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.STUDENT, Role.GUARDIAN)
+@require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
     """Withdrawal asks once more (a seat given is released for someone else)."""
     application = (
@@ -221,7 +221,7 @@ def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.GUARDIAN)
+@require_roles(Role.GUARDIAN, grant=Grant.FULL)
 def consents(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     guardian = Guardian.objects.get(pk=principal.guardian_id)
@@ -259,7 +259,7 @@ def consents(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.SCHOOL_STAFF, Role.CONSORTIUM_ADMIN)
+@require_roles(Role.SCHOOL_STAFF, Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def approvals(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     scope = Q(student__school_id__in=principal.school_ids) | Q(
@@ -343,7 +343,7 @@ def _admin_consortium(request: HttpRequest) -> int:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.NONE)
 def rounds(request: HttpRequest) -> HttpResponse:
     consortium_id = _admin_consortium(request)
     now = timezone.now()
@@ -367,7 +367,7 @@ def rounds(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
     round_ = AllocationRound.objects.filter(
         pk=round_id, consortium_id__in=_principal(request).admin_consortium_ids
@@ -456,7 +456,7 @@ class ReflectionForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.STUDENT)
+@require_roles(Role.STUDENT, grant=Grant.FULL)
 def reflection(request: HttpRequest, programme_id: int) -> HttpResponse:
     """After taking part, the student writes what they learned (feeds the portfolio)."""
     student = _student(request)

@@ -80,7 +80,7 @@ def consents_missing(application: Application) -> list[str]:
     if not needed:
         return []
     given = set(
-        Consent._plain.filter(
+        Consent._unscoped.filter(
             student_id=application.student_id,
             scope=_scope(application.round),
             purpose__in=needed,
@@ -103,7 +103,7 @@ def consent_give(
     created = []
     for purpose in consents_missing(application):
         created.append(
-            Consent._plain.create(
+            Consent._unscoped.create(
                 student_id=application.student_id,
                 guardian=guardian,
                 purpose=purpose,
@@ -129,7 +129,7 @@ def consent_give(
 @transaction.atomic
 def consent_withdraw(*, application: Application, user: Any, request: Any = None) -> int:
     """Withdraw the round's consents; the application can no longer be allocated."""
-    n = Consent._plain.filter(
+    n = Consent._unscoped.filter(
         student_id=application.student_id,
         scope=_scope(application.round),
         withdrawn_at__isnull=True,
@@ -157,8 +157,8 @@ class ChoiceInput:
 
 
 def _lock_application(round_: AllocationRound, student: Student) -> Application:
-    application, _ = Application._plain.get_or_create(round=round_, student=student)
-    return Application._plain.select_for_update().get(pk=application.pk)
+    application, _ = Application._unscoped.get_or_create(round=round_, student=student)
+    return Application._unscoped.select_for_update().get(pk=application.pk)
 
 
 @transaction.atomic
@@ -242,7 +242,7 @@ def application_save(
 
 @transaction.atomic
 def application_submit(*, application: Application, user: Any, request: Any = None) -> Application:
-    application = Application._plain.select_for_update().get(pk=application.pk)
+    application = Application._unscoped.select_for_update().get(pk=application.pk)
     if not application.round.is_open():
         raise ApplicationError(_("This round is not accepting applications now."))
     if not application.choices.exists():
@@ -268,11 +268,11 @@ def application_submit(*, application: Application, user: Any, request: Any = No
 @transaction.atomic
 def application_withdraw(*, application: Application, user: Any, request: Any = None) -> None:
     """Withdraw at any stage; a seat already given is released."""
-    application = Application._plain.select_for_update().get(pk=application.pk)
+    application = Application._unscoped.select_for_update().get(pk=application.pk)
     if application.status == ApplicationStatus.WITHDRAWN:
         return
     if application.placed_programme_id and application.round.status == RoundStatus.PUBLISHED:
-        for seat in Seat._plain.filter(
+        for seat in Seat._unscoped.filter(
             student_id=application.student_id,
             programme_id=application.placed_programme_id,
             cancelled_at__isnull=True,
@@ -297,7 +297,7 @@ def application_withdraw(*, application: Application, user: Any, request: Any = 
 def school_decide(
     *, application: Application, approve: bool, note: str, user: Any, request: Any = None
 ) -> Application:
-    application = Application._plain.select_for_update().get(pk=application.pk)
+    application = Application._unscoped.select_for_update().get(pk=application.pk)
     if application.status != ApplicationStatus.SUBMITTED:
         raise ApplicationError(_("Only submitted applications can be approved or declined."))
     if application.round.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
@@ -324,7 +324,7 @@ def school_decide(
 def _history(student_ids: list[int]) -> set[int]:
     """Students who already took part in a programme (a seat not cancelled)."""
     return set(
-        Seat._plain.filter(student_id__in=student_ids, cancelled_at__isnull=True).values_list(
+        Seat._unscoped.filter(student_id__in=student_ids, cancelled_at__isnull=True).values_list(
             "student_id", flat=True
         )
     )
@@ -365,7 +365,7 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
     if round_.status not in (RoundStatus.CLOSED, RoundStatus.ALLOCATED):
         raise ApplicationError(_("Close the round before allocating."))
     applications = list(
-        Application._plain.filter(round=round_)
+        Application._unscoped.filter(round=round_)
         .exclude(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
         .select_related("student__school", "student__home_municipality")
         .prefetch_related("choices__programme")
@@ -385,7 +385,7 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
             eligible.append(a)
     programmes = list(round_.programmes.all())
     other_seats = dict(
-        Seat._plain.filter(programme__in=programmes, cancelled_at__isnull=True)
+        Seat._unscoped.filter(programme__in=programmes, cancelled_at__isnull=True)
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
@@ -394,7 +394,7 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
     by_sid = {sid[a.pk]: a for a in eligible}
     first_timers = set(a.student_id for a in eligible) - _history([a.student_id for a in eligible])
     school_sizes = dict(
-        Student._plain.filter(school_id__in={a.student.school_id for a in eligible})
+        Student._unscoped.filter(school_id__in={a.student.school_id for a in eligible})
         .values("school_id")
         .annotate(n=Count("pk"))
         .values_list("school_id", "n")
@@ -465,7 +465,7 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
             counts["not_placed"] += 1
     for a in applications:
         a.version += 1
-    Application._plain.bulk_update(
+    Application._unscoped.bulk_update(
         applications, ["status", "placed_programme", "outcome", "version"], batch_size=500
     )
     summary = AllocationSummary(
@@ -497,7 +497,7 @@ def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) ->
     if round_.status != RoundStatus.ALLOCATED:
         raise ApplicationError(_("Allocate the round before publishing its results."))
     placed = list(
-        Application._plain.filter(round=round_, status=ApplicationStatus.PLACED).select_related(
+        Application._unscoped.filter(round=round_, status=ApplicationStatus.PLACED).select_related(
             "student"
         )
     )
@@ -515,7 +515,7 @@ def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) ->
         )
         for a in placed
     ]
-    Seat._plain.bulk_create(seats, ignore_conflicts=True)
+    Seat._unscoped.bulk_create(seats, ignore_conflicts=True)
     round_.status = RoundStatus.PUBLISHED
     round_.published_at = timezone.now()
     round_.save()
@@ -528,7 +528,7 @@ def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) ->
         consortium_id=round_.consortium_id,
         summary=f"results published ({len(seats)} seats)",
     )
-    for a in Application._plain.filter(round=round_).exclude(
+    for a in Application._unscoped.filter(round=round_).exclude(
         status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN]
     ):
         notifications.application_changed(a, "published")
@@ -543,7 +543,7 @@ def round_second(
     if round_.status != RoundStatus.PUBLISHED:
         raise ApplicationError(_("Publish the first round's results first."))
     taken = dict(
-        Seat._plain.filter(programme__in=round_.programmes.all(), cancelled_at__isnull=True)
+        Seat._unscoped.filter(programme__in=round_.programmes.all(), cancelled_at__isnull=True)
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
@@ -615,13 +615,13 @@ def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: An
         raise ApplicationError(_("Publish the round's results first."))
     programmes = {p.pk: p for p in Programme.objects.select_for_update().filter(rounds=round_)}
     taken = dict(
-        Seat._plain.filter(programme_id__in=programmes, cancelled_at__isnull=True)
+        Seat._unscoped.filter(programme_id__in=programmes, cancelled_at__isnull=True)
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
     )
     waiting: dict[int, list[tuple[int, Application]]] = defaultdict(list)
-    for a in Application._plain.filter(
+    for a in Application._unscoped.filter(
         round=round_, status__in=[ApplicationStatus.WAITLISTED, ApplicationStatus.PLACED]
     ).select_related("student"):
         for w in a.outcome.get("why_not", []):
@@ -641,12 +641,12 @@ def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: An
                 continue
             # The student moves up to a programme they ranked higher: release the old seat.
             if a.placed_programme_id:
-                Seat._plain.filter(
+                Seat._unscoped.filter(
                     student_id=a.student_id,
                     programme_id=a.placed_programme_id,
                     cancelled_at__isnull=True,
                 ).update(cancelled_at=timezone.now())
-            Seat._plain.create(
+            Seat._unscoped.create(
                 programme_id=pid, student_id=a.student_id, source=Seat.Source.ALLOCATION
             )
             a.placed_programme_id = pid

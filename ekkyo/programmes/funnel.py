@@ -79,13 +79,13 @@ class FunnelEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["municipality", "fiscal_year", "stage", "month"]
         verbose_name = _("funnel entry")
         verbose_name_plural = _("funnel entries")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         # Two partial constraints instead of nulls_distinct=False, which SQLite lacks.
         constraints = [
             models.UniqueConstraint(

@@ -71,7 +71,7 @@ def residence_counts(
                 r["start"],
                 r["end"],
             )
-            for r in Residence._plain.filter(
+            for r in Residence._unscoped.filter(
                 student__consortium=consortium, host_municipality_id__in=list(codes)
             ).values("student_id", "home_municipality_id", "host_municipality_id", "start", "end")
         ]
@@ -154,7 +154,7 @@ def stage_totals(*, municipality: Municipality, fy: int) -> dict[str, int]:
     """Entered counts per stage (all months; town-wide and per-programme rows summed)."""
     totals = dict.fromkeys((s.value for s in ENTERED_STAGES), 0)
     for row in (
-        FunnelEntry._plain.filter(municipality=municipality, fiscal_year=fy)
+        FunnelEntry._unscoped.filter(municipality=municipality, fiscal_year=fy)
         .values("stage")
         .annotate(n=Sum("count"))
     ):
@@ -165,7 +165,7 @@ def stage_totals(*, municipality: Municipality, fy: int) -> dict[str, int]:
 def month_grid(*, municipality: Municipality, fy: int) -> dict[str, dict[int, int]]:
     """Town-wide entries as stage → month → count (zeros included)."""
     grid = {s.value: dict.fromkeys(SEASON_MONTHS, 0) for s in ENTERED_STAGES}
-    for e in FunnelEntry._plain.filter(
+    for e in FunnelEntry._unscoped.filter(
         municipality=municipality, fiscal_year=fy, programme__isnull=True
     ):
         grid[e.stage][e.month] = e.count
@@ -260,7 +260,7 @@ def town_funnel(*, consortium: Consortium, municipality: Municipality, fy: int) 
     )
     by_programme = {
         str(r["programme__title"]): int(r["n"] or 0)
-        for r in FunnelEntry._plain.filter(
+        for r in FunnelEntry._unscoped.filter(
             municipality=municipality, fiscal_year=fy, programme__isnull=False
         )
         .values("programme__title")
@@ -294,7 +294,7 @@ def _set_counts(
     """Set town-wide counts; returns how many cells changed. Zero rows are removed."""
     existing = {
         (e.stage, e.month): e
-        for e in FunnelEntry._plain.select_for_update().filter(
+        for e in FunnelEntry._unscoped.select_for_update().filter(
             municipality=municipality, fiscal_year=fy, programme__isnull=True
         )
     }
@@ -303,7 +303,7 @@ def _set_counts(
         entry = existing.get((stage, month))
         if entry is None:
             if count:
-                FunnelEntry._plain.create(
+                FunnelEntry._unscoped.create(
                     consortium=consortium,
                     municipality=municipality,
                     fiscal_year=fy,
@@ -343,7 +343,7 @@ def funnel_grid_save(
     """
     # Lock the town's rows first, then compare: the check and the write are one step.
     list(
-        FunnelEntry._plain.select_for_update().filter(
+        FunnelEntry._unscoped.select_for_update().filter(
             municipality=municipality, fiscal_year=fy, programme__isnull=True
         )
     )
@@ -579,7 +579,7 @@ def funnel_overview(*, consortium: Consortium, fy: int) -> list[OverviewRow]:
     arrivals = counts.new_arrivals_by_municipality or {}
     entered: dict[int, dict[str, int]] = {}
     for r in (
-        FunnelEntry._plain.filter(consortium=consortium, fiscal_year=fy)
+        FunnelEntry._unscoped.filter(consortium=consortium, fiscal_year=fy)
         .values("municipality_id", "stage")
         .annotate(n=Sum("count"))
     ):

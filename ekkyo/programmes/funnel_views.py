@@ -25,7 +25,7 @@ from ekkyo.audit.services import audit_record
 from ekkyo.people.services import translate_problem
 from ekkyo.registry.models import Consortium, Member, Municipality
 from ekkyo.registry.selectors import current_fiscal_year
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .funnel import ENTERED_STAGES, FAMILY_STAGES, SEASON_MONTHS, STAGES
@@ -109,7 +109,7 @@ def _percent(value: float | None) -> str:
 
 
 @require_GET
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_index(request: HttpRequest) -> HttpResponseBase:
     principal = _principal(request)
     fy = current_fiscal_year()
@@ -122,7 +122,7 @@ def funnel_index(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_town(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
     consortium, municipality = _town(request, fy, municipality_code)
     funnel = town_funnel(consortium=consortium, municipality=municipality, fy=fy)
@@ -158,7 +158,7 @@ def funnel_town(request: HttpRequest, fy: int, municipality_code: str) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_edit(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
     consortium, municipality = _town(request, fy, municipality_code)
     grid = month_grid(municipality=municipality, fy=fy)
@@ -238,7 +238,7 @@ class FunnelUploadForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_upload(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
     consortium, municipality = _town(request, fy, municipality_code)
     form = FunnelUploadForm(request.POST or None, request.FILES or None)
@@ -273,7 +273,7 @@ def funnel_upload(request: HttpRequest, fy: int, municipality_code: str) -> Http
 
 
 @require_GET
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_export(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponseBase:
     _c, municipality = _town(request, fy, municipality_code)
     return FileResponse(
@@ -285,7 +285,7 @@ def funnel_export(request: HttpRequest, fy: int, municipality_code: str) -> Http
 
 
 @require_GET
-@require_roles(*EDITORS)
+@require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_overview_view(request: HttpRequest, fy: int) -> HttpResponse:
     _check_fy(fy)
     principal = _principal(request)

@@ -248,7 +248,7 @@ class Seat(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("seat")
@@ -305,7 +305,7 @@ class Stay(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["arrival"]
@@ -359,7 +359,7 @@ class Residence(models.Model):
     end = models.DateField(_("end"), null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["start"]
@@ -401,7 +401,7 @@ class Attendance(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("attendance")
@@ -543,12 +543,12 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("application")
         verbose_name_plural = _("applications")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["round", "student"], name="one_application_per_round")
         ]
@@ -617,12 +617,12 @@ class Reflection(models.Model):
     submitted_at = models.DateTimeField(auto_now=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("reflection")
         verbose_name_plural = _("reflections")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["student", "programme"], name="one_reflection")
         ]

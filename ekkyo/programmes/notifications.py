@@ -42,7 +42,7 @@ def _recipients(application: Any) -> list[tuple[str, str]]:
 
     student = application.student
     out: list[tuple[str, str]] = []
-    for g in Guardian._plain.filter(links__student_id=student.pk).exclude(email=""):
+    for g in Guardian._unscoped.filter(links__student_id=student.pk).exclude(email=""):
         out.append((g.email, g.preferred_language or "ja"))
     if student.user_id and student.user.email:
         out.append((student.user.email, student.preferred_language or "ja"))
@@ -75,7 +75,7 @@ def _send(application_id: int, event: str) -> None:
     from .models import Application
 
     application = (
-        Application._plain.select_related("student__user", "round", "placed_programme")
+        Application._unscoped.select_related("student__user", "round", "placed_programme")
         .filter(pk=application_id)
         .first()
     )

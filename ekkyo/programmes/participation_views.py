@@ -21,7 +21,7 @@ from ekkyo.core.attendance import RosterEntry, match_participants, parse_attenda
 from ekkyo.people.models import Student
 from ekkyo.people.services import translate_problem
 from ekkyo.registry.models import Municipality, School
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .models import OFFLINE_KINDS, Attendance, Residence, Seat, Session, Stay
@@ -49,11 +49,11 @@ def _session(request: HttpRequest, session_id: int) -> Session:
 
 
 def _participants(session: Session) -> list[Student]:
-    ids = Seat._plain.filter(programme=session.programme, cancelled_at__isnull=True).values(
+    ids = Seat._unscoped.filter(programme=session.programme, cancelled_at__isnull=True).values(
         "student_id"
     )
     return list(
-        Student._plain.filter(pk__in=ids)
+        Student._unscoped.filter(pk__in=ids)
         .select_related("school", "user")
         .order_by("school__code", "family_name_kana")
     )
@@ -67,7 +67,7 @@ def _save(session: Session, minutes_by_student: dict[int, int | None], source: s
     with transaction.atomic(), aggregates_batch():
         existing = {
             a.student_id: a
-            for a in Attendance._plain.select_for_update().filter(
+            for a in Attendance._unscoped.select_for_update().filter(
                 session=session, student_id__in=list(minutes_by_student)
             )
         }
@@ -75,7 +75,7 @@ def _save(session: Session, minutes_by_student: dict[int, int | None], source: s
         for sid, minutes in minutes_by_student.items():
             row = existing.get(sid)
             if row is None:
-                Attendance._plain.create(
+                Attendance._unscoped.create(
                     session=session, student_id=sid, minutes=minutes, source=source
                 )
                 created += 1
@@ -87,11 +87,11 @@ def _save(session: Session, minutes_by_student: dict[int, int | None], source: s
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(request, session_id)
     students = _participants(session)
-    present = set(Attendance._plain.filter(session=session).values_list("student_id", flat=True))
+    present = set(Attendance._unscoped.filter(session=session).values_list("student_id", flat=True))
     preview: dict[str, Any] | None = None
     action = request.POST.get("action", "")
     if request.method == "POST" and action == "manual":
@@ -101,7 +101,7 @@ def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
 
         with transaction.atomic(), aggregates_batch():
             _save(session, dict.fromkeys(chosen & allowed), Attendance.Source.MANUAL)
-            Attendance._plain.filter(session=session, student_id__in=allowed - chosen).delete()
+            Attendance._unscoped.filter(session=session, student_id__in=allowed - chosen).delete()
         audit_record(
             request=request,
             action=Action.UPDATE,
@@ -186,13 +186,13 @@ def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def stays_from_seats(request: HttpRequest, programme_id: int) -> HttpResponse:
     """Create a stay for every seat of an offline programme that has none yet."""
     programme = manageable_programmes(_principal(request)).filter(pk=programme_id).first()
     if programme is None or programme.kind not in OFFLINE_KINDS:
         raise Http404
-    have = set(Stay._plain.filter(programme=programme).values_list("student_id", flat=True))
+    have = set(Stay._unscoped.filter(programme=programme).values_list("student_id", flat=True))
     new = [
         Stay(
             programme=programme,
@@ -200,13 +200,13 @@ def stays_from_seats(request: HttpRequest, programme_id: int) -> HttpResponse:
             arrival=programme.starts_on,
             departure=programme.ends_on,
         )
-        for sid in Seat._plain.filter(programme=programme, cancelled_at__isnull=True).values_list(
-            "student_id", flat=True
-        )
+        for sid in Seat._unscoped.filter(
+            programme=programme, cancelled_at__isnull=True
+        ).values_list("student_id", flat=True)
         if sid not in have
     ]
     with transaction.atomic():
-        Stay._plain.bulk_create(new)
+        Stay._unscoped.bulk_create(new)
         # bulk_create sends no signal: bring the KPI aggregates up to date here.
         from ekkyo.kpis.aggregates import aggregates_refresh
 
@@ -252,7 +252,7 @@ class ResidenceForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF)
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, grant=Grant.HOSTING)
 def residences(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     form = ResidenceForm(request.POST or None, principal=principal)
@@ -265,7 +265,7 @@ def residences(request: HttpRequest) -> HttpResponse:
         if student is None:
             form.add_error(None, _("No student you may see has that school and number."))
         else:
-            Residence._plain.create(
+            Residence._unscoped.create(
                 student=student,
                 home_municipality_id=student.home_municipality_id,
                 home_country=student.home_country,

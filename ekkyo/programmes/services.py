@@ -30,7 +30,7 @@ class SeatUnavailable(Exception):
 
 
 def seats_taken(programme: Programme) -> int:
-    return Seat._plain.filter(programme=programme, cancelled_at__isnull=True).count()
+    return Seat._unscoped.filter(programme=programme, cancelled_at__isnull=True).count()
 
 
 @transaction.atomic
@@ -41,11 +41,13 @@ def seat_confirm(
     programme = Programme.objects.select_for_update().get(pk=programme_id)
     if programme.status != ProgrammeStatus.PUBLISHED:
         raise SeatUnavailable(_("The programme is not published."))
-    if Seat._plain.filter(programme=programme, student=student, cancelled_at__isnull=True).exists():
+    if Seat._unscoped.filter(
+        programme=programme, student=student, cancelled_at__isnull=True
+    ).exists():
         raise SeatUnavailable(_("This student already has a seat on this programme."))
     if seats_taken(programme) >= programme.capacity:
         raise SeatUnavailable(_("All places are taken."))
-    seat = Seat._plain.create(
+    seat = Seat._unscoped.create(
         programme=programme,
         student=student,
         source=source,

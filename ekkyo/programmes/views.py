@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.people.models import Student
 from ekkyo.registry.models import Prefecture
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, public_route, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from . import ics
@@ -51,6 +51,7 @@ def _me(request: HttpRequest) -> Student | None:
 
 
 @require_GET
+@public_route
 def catalogue_view(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None, prefectures=Prefecture.objects.all())
     data = form.cleaned_data if form.is_valid() else {}
@@ -83,6 +84,7 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_route
 def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = visible_programme(_principal(request), programme_id)
     if programme is None:
@@ -114,6 +116,7 @@ def _month(request: HttpRequest) -> date:
 
 
 @require_GET
+@public_route
 def calendar_view(request: HttpRequest) -> HttpResponse:
     first = _month(request)
     last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
@@ -157,6 +160,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_route
 def calendar_feed(request: HttpRequest) -> HttpResponse:
     qs = Programme.objects.filter(status=ProgrammeStatus.PUBLISHED).prefetch_related("sessions")
     programme_id = request.GET.get("programme", "")
@@ -174,7 +178,7 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_list(request: HttpRequest) -> HttpResponse:
     qs = with_availability(
         manageable_programmes(_principal(request)).select_related("host_municipality")
@@ -194,7 +198,7 @@ def _consortium_for(principal: Principal) -> int | None:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_edit(request: HttpRequest, programme_id: int | None = None) -> HttpResponse:
     principal = _principal(request)
     programme = None
@@ -221,7 +225,7 @@ def manage_edit(request: HttpRequest, programme_id: int | None = None) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
     principal = _principal(request)
     programme = with_availability(manageable_programmes(principal)).filter(pk=programme_id).first()
@@ -316,7 +320,7 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 
 @require_POST
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_cancel(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = manageable_programmes(_principal(request)).filter(pk=programme_id).first()
     if programme is None:

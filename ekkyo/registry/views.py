@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, public_route, require_roles
 from ekkyo.tenancy.principal import Role
 
 from .models import Consortium, Member
@@ -15,6 +15,7 @@ from .selectors import current_fiscal_year, schools_for_principal
 
 
 @require_GET
+@public_route
 def member_list(request: HttpRequest) -> HttpResponse:
     """Public: which towns are members in which fiscal years (no personal data)."""
     fy_param = request.GET.get("fy", "")
@@ -44,7 +45,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF, grant=Grant.NONE)
 def school_list(request: HttpRequest) -> HttpResponse:
     schools = (
         schools_for_principal(request.principal)  # type: ignore[attr-defined]

@@ -73,7 +73,7 @@ def seated_school_ids(programme: Programme) -> list[int]:
     """
     return sorted(
         set(
-            Seat._plain.filter(programme=programme, cancelled_at__isnull=True).values_list(
+            Seat._unscoped.filter(programme=programme, cancelled_at__isnull=True).values_list(
                 "student__school_id", flat=True
             )
         )

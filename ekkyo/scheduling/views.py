@@ -37,7 +37,7 @@ from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import schools_for_principal
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .forms import (
@@ -93,7 +93,7 @@ def _problem_texts(problems: list[Problem]) -> list[str]:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def index(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     schools = list(schools_for_principal(principal).order_by("municipality__code", "code"))
@@ -117,7 +117,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def timetable(request: HttpRequest, school_code: str) -> HttpResponse:
     school = _school(request, school_code)
     periods = list(BellPeriod.objects.filter(school=school).order_by("weekday", "starts"))
@@ -205,7 +205,7 @@ def _upload(request: HttpRequest, school: School, which: str) -> tuple[UploadFor
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def timetable_import(request: HttpRequest, school_code: str) -> HttpResponse:
     school = _school(request, school_code)
     form, problems = _upload(request, school, "bell")
@@ -231,7 +231,7 @@ def timetable_import(request: HttpRequest, school_code: str) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def bell_template(request: HttpRequest) -> HttpResponseBase:
     return FileResponse(
         io.BytesIO(core.bell_template_csv()),
@@ -242,7 +242,7 @@ def bell_template(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def calendar_template(request: HttpRequest) -> HttpResponseBase:
     return FileResponse(
         io.BytesIO(core.calendar_template_csv()),
@@ -287,7 +287,7 @@ def _month_weeks(month: date, events: list[CalendarEvent], school: School) -> li
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def school_calendar(request: HttpRequest, school_code: str) -> HttpResponse:
     school = _school(request, school_code)
     form = EventForm(request.POST or None, prefix="event")
@@ -350,7 +350,7 @@ def school_calendar(request: HttpRequest, school_code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def calendar_import_view(request: HttpRequest, school_code: str) -> HttpResponse:
     school = _school(request, school_code)
     form, problems = _upload(request, school, "calendar")
@@ -395,7 +395,7 @@ def _slot_rows(slots: list[core.Slot], schools: dict[str, School]) -> list[dict[
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def programme_slots(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = _programme(request, programme_id)
     candidates = candidate_schools(programme)
@@ -471,7 +471,7 @@ def programme_slots(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def slot_ics(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = _programme(request, programme_id)
     form = BookForm(

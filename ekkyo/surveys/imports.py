@@ -82,7 +82,7 @@ def responses_import(
     with transaction.atomic():
         existing = {
             r.client_id: r
-            for r in Response._plain.select_for_update().filter(
+            for r in Response._unscoped.select_for_update().filter(
                 wave=wave, client_id__in=[p[2] for p in prepared]
             )
         }
@@ -123,7 +123,7 @@ def responses_import(
             outcome.problems = problems
             outcome.unchanged = 0
             return outcome
-        Response._plain.bulk_create(new_rows, batch_size=2000)
+        Response._unscoped.bulk_create(new_rows, batch_size=2000)
         outcome.new = len(new_rows)
         audit_record(
             request=request,

@@ -21,7 +21,7 @@ from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Guardian
 from ekkyo.registry.selectors import schools_for_principal
-from ekkyo.tenancy.access import require_roles
+from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from .models import InstrumentVersion, Response, SurveyToken, Wave, WaveMode
@@ -90,7 +90,7 @@ class WaveForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def wave_list(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     form = None
@@ -117,7 +117,7 @@ def _wave(request: HttpRequest, wave_id: int) -> Wave:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.NONE)
 def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
     """Response rates per school while the wave is open (the school sees its own)."""
     wave = _wave(request, wave_id)
@@ -130,7 +130,7 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         if student.school_id in targets:
             targets[student.school_id] += 1
     answered = dict(
-        Response._plain.filter(wave=wave, school__in=schools)
+        Response._unscoped.filter(wave=wave, school__in=schools)
         .values("school_id")
         .annotate(n=Count("pk"))
         .values_list("school_id", "n")
@@ -148,7 +148,7 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def wave_sheet(request: HttpRequest, wave_id: int, school_code: str) -> HttpResponse:
     """Printable QR sheet: per-student cards (linked) or a class QR per grade (anonymous)."""
     wave = _wave(request, wave_id)
@@ -197,14 +197,14 @@ def wave_sheet(request: HttpRequest, wave_id: int, school_code: str) -> HttpResp
 
 
 @require_POST
-@require_roles(*STAFF)
+@require_roles(*STAFF, grant=Grant.FULL)
 def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
     """Linked mode: email the guardians of students who have not answered yet."""
     wave = _wave(request, wave_id)
     if wave.mode != WaveMode.LINKED:
         raise Http404
     principal = _principal(request)
-    answered = set(Response._plain.filter(wave=wave).values_list("respondent", flat=True))
+    answered = set(Response._unscoped.filter(wave=wave).values_list("respondent", flat=True))
     tokens = SurveyToken.objects.filter(wave=wave).select_related("student")
     if not principal.admin_consortium_ids:
         tokens = tokens.filter(student__school_id__in=principal.school_ids)
@@ -212,7 +212,7 @@ def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
     for t in tokens:
         if t.student.pseudonym in answered:
             continue
-        for g in Guardian._plain.filter(links__student_id=t.student_id).exclude(email=""):
+        for g in Guardian._unscoped.filter(links__student_id=t.student_id).exclude(email=""):
             send_mail(
                 _("[Ekkyo-net] A survey is waiting"),
                 _(
@@ -235,7 +235,7 @@ def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF, grant=Grant.NONE)
 def school_report_view(request: HttpRequest, school_code: str, fy: int) -> HttpResponse:
     """The school feedback report (page). Disclosure control applies to every figure."""
     from django.utils.translation import get_language
@@ -334,7 +334,7 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def wave_import(request: HttpRequest, wave_id: int) -> HttpResponse:
     """Import responses from another tool: check first, then import all or nothing."""
     from ekkyo.core.response_import import suggest_mapping
@@ -404,7 +404,7 @@ def wave_import(request: HttpRequest, wave_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.CONSORTIUM_ADMIN)
+@require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.NONE)
 def effects(request: HttpRequest, fy: int) -> HttpResponse:
     """Growth and programme effects for the secretariat (groups under k are not shown)."""
     from ekkyo.registry.models import Consortium

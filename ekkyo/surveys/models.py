@@ -125,12 +125,12 @@ class SurveyToken(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("survey token")
         verbose_name_plural = _("survey tokens")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["wave", "student"], name="one_token_per_student")
         ]
@@ -175,12 +175,12 @@ class Response(models.Model):
     source = models.CharField(max_length=20, default="web")
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("response")
         verbose_name_plural = _("responses")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["wave", "client_id"], name="response_client_id_once"),
             models.UniqueConstraint(

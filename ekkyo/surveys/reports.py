@@ -41,7 +41,7 @@ class ReportRow:
 
 def _frame(wave: Wave) -> pd.DataFrame:
     rows = []
-    for r in Response._plain.filter(wave=wave).values(
+    for r in Response._unscoped.filter(wave=wave).values(
         "respondent", "school_id", "answers", "class1_encrypted"
     ):
         answers = dict(r["answers"])
@@ -86,8 +86,8 @@ def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
     previous, _ = _scores(waves[fy - 1]) if fy - 1 in waves else (pd.DataFrame(), None)
     participants = {
         str(p)
-        for p in Student._plain.filter(
-            pk__in=Seat._plain.filter(
+        for p in Student._unscoped.filter(
+            pk__in=Seat._unscoped.filter(
                 cancelled_at__isnull=True,
                 programme__starts_on__year__in=[fy, fy + 1],
             ).values("student_id")
@@ -185,8 +185,8 @@ def fy_did(*, consortium_id: int, fy: int, k: int) -> list[EffectRow]:
     start, end = fiscal_year_bounds(fy)
     took_part = {
         str(p)
-        for p in Student._plain.filter(
-            pk__in=Seat._plain.filter(
+        for p in Student._unscoped.filter(
+            pk__in=Seat._unscoped.filter(
                 cancelled_at__isnull=True,
                 programme__starts_on__gte=start,
                 programme__starts_on__lte=end,

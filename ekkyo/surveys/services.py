@@ -99,15 +99,15 @@ def wave_targets(wave: Wave) -> list[Student]:
     if wave.programme_id:
         from ekkyo.programmes.models import Seat
 
-        holders = Seat._plain.filter(
+        holders = Seat._unscoped.filter(
             programme_id=wave.programme_id, cancelled_at__isnull=True
         ).values("student_id")
         return list(
-            Student._plain.filter(pk__in=holders)
+            Student._unscoped.filter(pk__in=holders)
             .select_related("school")
             .order_by("school__code", "grade", "family_name_kana")
         )
-    qs = Student._plain.filter(school__in=wave.schools.all(), consortium_id=wave.consortium_id)
+    qs = Student._unscoped.filter(school__in=wave.schools.all(), consortium_id=wave.consortium_id)
     grades = [int(g) for g in wave.grades.split(",") if g.strip().isdigit()]
     if grades:
         qs = qs.filter(grade__in=grades)
@@ -120,8 +120,8 @@ def tokens_ensure(wave: Wave) -> list[tuple[Student, str]]:
     if wave.mode != WaveMode.LINKED:
         raise SurveyError(_("Anonymous waves use class links, not personal tokens."))
     students = wave_targets(wave)
-    have = set(SurveyToken._plain.filter(wave=wave).values_list("student_id", flat=True))
-    SurveyToken._plain.bulk_create(
+    have = set(SurveyToken._unscoped.filter(wave=wave).values_list("student_id", flat=True))
+    SurveyToken._unscoped.bulk_create(
         [
             SurveyToken(wave=wave, student=s, token_hash=token_hash(student_token(wave, s)))
             for s in students
@@ -149,7 +149,7 @@ class Invitation:
 
 def invitation_for(token: str) -> Invitation | None:
     h = token_hash(token)
-    t = SurveyToken._plain.select_related("wave", "student").filter(token_hash=h).first()
+    t = SurveyToken._unscoped.select_related("wave", "student").filter(token_hash=h).first()
     if t is not None:
         return Invitation(t.wave, t.student, t.student.school_id, t.student.grade)
     link = ClassLink.objects.select_related("wave").filter(token_hash=h).first()
@@ -204,7 +204,7 @@ def response_submit(
     instrument = wave.instrument.parsed()
     plain, sensitive = validate_answers(instrument, answers)
     digest = _canonical(plain, sensitive)
-    existing = Response._plain.filter(wave=wave, client_id=cid).first()
+    existing = Response._unscoped.filter(wave=wave, client_id=cid).first()
     if existing is not None:
         if existing.content_hash == digest:
             return existing, False
@@ -222,7 +222,7 @@ def response_submit(
     now = timezone.now()
     try:
         with transaction.atomic():
-            response = Response._plain.create(
+            response = Response._unscoped.create(
                 wave=wave,
                 client_id=cid,
                 content_hash=digest,
@@ -237,7 +237,7 @@ def response_submit(
             )
     except IntegrityError as exc:
         # A concurrent resend of the same id, or a second questionnaire from the same student.
-        again = Response._plain.filter(wave=wave, client_id=cid).first()
+        again = Response._unscoped.filter(wave=wave, client_id=cid).first()
         if again is not None and again.content_hash == digest:
             return again, False
         raise SurveyError(

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from ekkyo.tenancy.access import public_route
+
 from .services import SurveyError, invitation_for, response_submit, token_hash
 
 MAX_BODY = 64 * 1024
@@ -37,6 +39,7 @@ def _storage_key(token: str) -> str:
 
 
 @require_GET
+@public_route
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_for(token)
     if invitation is None:
@@ -77,6 +80,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # authorised by the unguessable token in the URL; no cookies are used
 @require_POST
+@public_route
 def submit(request: HttpRequest, token: str) -> JsonResponse:
     if len(request.body) > MAX_BODY:
         return JsonResponse({"error": _("The submission is too large.")}, status=413)

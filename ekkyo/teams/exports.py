@@ -50,7 +50,7 @@ def teamset_xlsx(team_set: TeamSet) -> bytes:
         cell.font = Font(bold=True)
     students = {
         m.student_id: m.student
-        for m in TeamMember._plain.filter(team_set=team_set).select_related(
+        for m in TeamMember._unscoped.filter(team_set=team_set).select_related(
             "student__school", "student__home_municipality__prefecture"
         )
     }

@@ -48,7 +48,7 @@ class FormTeamsForm(forms.Form):
     )
     previous = forms.ModelChoiceField(
         label=_("New teammates compared with"),
-        queryset=TeamSet._plain.none(),
+        queryset=TeamSet._unscoped.none(),
         required=False,
         empty_label=_("(no earlier team set)"),
         help_text=_("Students who were together there are put with new teammates when possible."),

@@ -49,10 +49,12 @@ def _grant_parts(principal: Principal, prefix: str) -> list[Q | None]:
         parts.append(managed_programme_filter(principal, f"{prefix}team_set__programme__"))
     published = Q(**{f"{prefix}team_set__status": TeamSetStatus.PUBLISHED})
     if principal.student_id:
-        mine = TeamMember._plain.filter(student_id=principal.student_id).values("team_id")
+        mine = TeamMember._unscoped.filter(student_id=principal.student_id).values("team_id")
         parts.append(Q(**{f"{prefix}pk__in": mine}) & published)
     if principal.partner_ids:
-        mentored = TeamMentor._plain.filter(partner_id__in=principal.partner_ids).values("team_id")
+        mentored = TeamMentor._unscoped.filter(partner_id__in=principal.partner_ids).values(
+            "team_id"
+        )
         parts.append(Q(**{f"{prefix}pk__in": mentored}) & published)
     return parts
 
@@ -103,13 +105,13 @@ class TeamSet(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("team set")
         verbose_name_plural = _("team sets")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.CheckConstraint(condition=Q(team_size__gte=2), name="teamset_size_at_least_2")
         ]
@@ -124,10 +126,12 @@ class TeamSet(models.Model):
             parts.append(managed_programme_filter(principal, "programme__"))
         published = Q(status=TeamSetStatus.PUBLISHED)
         if principal.student_id:
-            mine = TeamMember._plain.filter(student_id=principal.student_id).values("team_set_id")
+            mine = TeamMember._unscoped.filter(student_id=principal.student_id).values(
+                "team_set_id"
+            )
             parts.append(Q(pk__in=mine) & published)
         if principal.partner_ids:
-            mentored = TeamMentor._plain.filter(partner_id__in=principal.partner_ids).values(
+            mentored = TeamMentor._unscoped.filter(partner_id__in=principal.partner_ids).values(
                 "team__team_set_id"
             )
             parts.append(Q(pk__in=mentored) & published)
@@ -141,13 +145,13 @@ class Team(models.Model):
     score = models.FloatField(_("score"), default=0)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["team_set", "number"]
         verbose_name = _("team")
         verbose_name_plural = _("teams")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["team_set", "number"], name="team_number_unique")
         ]
@@ -168,12 +172,12 @@ class TeamMember(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="team_memberships")
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["team_set", "student"], name="one_team_per_set")
         ]
@@ -208,13 +212,13 @@ class TeamPost(models.Model):
     hidden_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("team post")
         verbose_name_plural = _("team posts")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "client_id"],
@@ -262,13 +266,13 @@ class TeamFile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("team file")
         verbose_name_plural = _("team files")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
 
     def __str__(self) -> str:
         return self.original_name
@@ -296,12 +300,12 @@ class TeamMentor(models.Model):
     role = models.CharField(_("role"), max_length=100, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         verbose_name = _("mentor")
         verbose_name_plural = _("mentors")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         constraints = [
             models.UniqueConstraint(fields=["team", "partner", "name"], name="mentor_once")
         ]
@@ -331,13 +335,13 @@ class TeamNotification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantManager()
-    _plain = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
+    _unscoped = models.Manager()  # noqa: DJ012 — unscoped, for services after an access check
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        base_manager_name = "_plain"
+        base_manager_name = "_unscoped"
         indexes = [models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:

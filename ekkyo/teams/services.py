@@ -61,9 +61,9 @@ class TeamError(Exception):
 
 def participants(programme: Programme) -> list[Student]:
     """Students holding a confirmed (not cancelled) seat of the programme."""
-    ids = Seat._plain.filter(programme=programme, cancelled_at__isnull=True).values("student_id")
+    ids = Seat._unscoped.filter(programme=programme, cancelled_at__isnull=True).values("student_id")
     return list(
-        Student._plain.filter(pk__in=ids)
+        Student._unscoped.filter(pk__in=ids)
         .select_related("school", "home_municipality")
         .order_by("pk")
     )
@@ -117,7 +117,7 @@ def _previous_teams(previous: TeamSet | None, ids: set[str]) -> tuple[tuple[str,
     if previous is None:
         return ()
     groups: dict[int, list[str]] = {}
-    for team_id, sid in TeamMember._plain.filter(team_set=previous).values_list(
+    for team_id, sid in TeamMember._unscoped.filter(team_set=previous).values_list(
         "team_id", "student_id"
     ):
         if core_id(sid) in ids:
@@ -211,8 +211,8 @@ def teamset_form(
         solution = core.form_teams(problem, method=method, time_limit=time_limit, seed=seed)
     except core.ProblemError as exc:
         raise TeamError(_("The team rules cannot be used: %(error)s") % {"error": exc}) from exc
-    rounds = TeamSet._plain.filter(programme=programme).count()
-    team_set = TeamSet._plain.create(
+    rounds = TeamSet._unscoped.filter(programme=programme).count()
+    team_set = TeamSet._unscoped.create(
         programme=programme,
         name=name or _("Teams %(n)s") % {"n": rounds + 1},
         round_number=rounds + 1,
@@ -224,7 +224,7 @@ def teamset_form(
     )
     _store_scores(team_set, solution)
     theme_names = [str(t) for t in programme.themes.all()]
-    teams = Team._plain.bulk_create(
+    teams = Team._unscoped.bulk_create(
         [
             Team(
                 team_set=team_set,
@@ -237,7 +237,7 @@ def teamset_form(
             for i, members in enumerate(solution.teams)
         ]
     )
-    TeamMember._plain.bulk_create(
+    TeamMember._unscoped.bulk_create(
         [
             TeamMember(team_set=team_set, team=team, student_id=student_pk(sid))
             for team, members in zip(teams, solution.teams, strict=True)
@@ -269,10 +269,10 @@ def _store_scores(team_set: TeamSet, solution: core.Solution) -> None:
 
 def teamset_teams(team_set: TeamSet) -> list[tuple[Team, list[str]]]:
     """Teams in number order with their members' ids as the core sees them."""
-    teams = list(Team._plain.filter(team_set=team_set).order_by("number"))
+    teams = list(Team._unscoped.filter(team_set=team_set).order_by("number"))
     members: dict[int, list[str]] = {t.pk: [] for t in teams}
     for team_id, sid in (
-        TeamMember._plain.filter(team_set=team_set)
+        TeamMember._unscoped.filter(team_set=team_set)
         .order_by("pk")
         .values_list("team_id", "student_id")
     ):
@@ -281,9 +281,9 @@ def teamset_teams(team_set: TeamSet) -> list[tuple[Team, list[str]]]:
 
 
 def teamset_problem(team_set: TeamSet) -> core.Problem:
-    ids = TeamMember._plain.filter(team_set=team_set).values("student_id")
+    ids = TeamMember._unscoped.filter(team_set=team_set).values("student_id")
     students = list(
-        Student._plain.filter(pk__in=ids)
+        Student._unscoped.filter(pk__in=ids)
         .select_related("school", "home_municipality")
         .order_by("pk")
     )
@@ -310,19 +310,19 @@ def teamset_move_member(
     Refused when the set changed since the page was loaded (``expected_version``)
     so two staff editing at once cannot overwrite each other silently.
     """
-    locked = TeamSet._plain.select_for_update().get(pk=team_set.pk)
+    locked = TeamSet._unscoped.select_for_update().get(pk=team_set.pk)
     if expected_version is not None and expected_version != locked.version:
         raise TeamError(
             _("These teams were changed by someone else meanwhile. Reload the page and try again.")
         )
     if to_team.team_set_id != locked.pk:
         raise TeamError(_("That team belongs to another team set."))
-    member = TeamMember._plain.filter(team_set=locked, student_id=student_id).first()
+    member = TeamMember._unscoped.filter(team_set=locked, student_id=student_id).first()
     if member is None:
         raise TeamError(_("That student is not in this team set."))
     if member.team_id == to_team.pk:
         return locked
-    if TeamMember._plain.filter(team_id=member.team_id).count() <= 1:
+    if TeamMember._unscoped.filter(team_id=member.team_id).count() <= 1:
         raise TeamError(_("A team cannot be left empty: move someone else in first."))
     from_team_id = member.team_id
     member.team = to_team
@@ -346,7 +346,7 @@ def teamset_move_member(
     )
     if locked.status == TeamSetStatus.PUBLISHED:
         _notify(to_team, NotificationKind.MOVED, exclude_user_id=None)
-        _notify(Team._plain.get(pk=from_team_id), NotificationKind.MOVED, exclude_user_id=None)
+        _notify(Team._unscoped.get(pk=from_team_id), NotificationKind.MOVED, exclude_user_id=None)
     team_set.version = locked.version
     return locked
 
@@ -354,14 +354,14 @@ def teamset_move_member(
 @transaction.atomic
 def teamset_publish(*, team_set: TeamSet, user: Any, request: Any = None) -> TeamSet:
     """Show the teams to their students (and mentors); notifies every member."""
-    locked = TeamSet._plain.select_for_update().get(pk=team_set.pk)
+    locked = TeamSet._unscoped.select_for_update().get(pk=team_set.pk)
     if locked.status == TeamSetStatus.PUBLISHED:
         return locked
     locked.status = TeamSetStatus.PUBLISHED
     locked.published_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "published_at", "version"])
-    for team in Team._plain.filter(team_set=locked):
+    for team in Team._unscoped.filter(team_set=locked):
         _notify(team, NotificationKind.PUBLISHED, exclude_user_id=None)
     audit_record(
         request=request,
@@ -411,13 +411,13 @@ def teamset_compare(a: TeamSet, b: TeamSet) -> Comparison:
 def _member_user_ids(team: Team) -> list[int]:
     return [
         uid
-        for uid in TeamMember._plain.filter(team=team).values_list("student__user_id", flat=True)
+        for uid in TeamMember._unscoped.filter(team=team).values_list("student__user_id", flat=True)
         if uid
     ]
 
 
 def _notify(team: Team, kind: str, *, exclude_user_id: int | None) -> None:
-    TeamNotification._plain.bulk_create(
+    TeamNotification._unscoped.bulk_create(
         [
             TeamNotification(user_id=uid, team=team, kind=kind)
             for uid in _member_user_ids(team)
@@ -430,7 +430,7 @@ def _label(user: Any) -> tuple[str, str]:
     """The author's name for teammates and staff, and the first name only (for mentors)."""
     if getattr(user, "pk", None) is None:
         return "", ""
-    student = Student._plain.filter(user_id=user.pk).first()
+    student = Student._unscoped.filter(user_id=user.pk).first()
     if student is not None:
         return student.full_name, student.given_name
     return str(user), str(user)
@@ -447,13 +447,13 @@ def post_create(
     if kind not in PostKind.values:
         raise TeamError(_("Unknown kind of post."))
     if client_id is not None:
-        existing = TeamPost._plain.filter(team=team, client_id=client_id).first()
+        existing = TeamPost._unscoped.filter(team=team, client_id=client_id).first()
         if existing is not None:
             return existing
     label, first = _label(user)
     try:
         with transaction.atomic():
-            post = TeamPost._plain.create(
+            post = TeamPost._unscoped.create(
                 team=team,
                 author=user,
                 author_label=f"{label}\t{first}"[:120],
@@ -462,7 +462,7 @@ def post_create(
                 client_id=client_id,
             )
     except IntegrityError:
-        return TeamPost._plain.get(team=team, client_id=client_id)
+        return TeamPost._unscoped.get(team=team, client_id=client_id)
     _notify(team, NotificationKind.POST, exclude_user_id=getattr(user, "pk", None))
     return post
 
@@ -587,7 +587,7 @@ def mentor_add(
         raise TeamError(_("That partner is not in this consortium."))
     if not name.strip():
         raise TeamError(_("Give the mentor's name."))
-    mentor, _created = TeamMentor._plain.get_or_create(
+    mentor, _created = TeamMentor._unscoped.get_or_create(
         team=team, partner=partner, name=name.strip()[:100], defaults={"role": role.strip()[:100]}
     )
     audit_record(
@@ -602,6 +602,6 @@ def mentor_add(
 
 
 def notifications_read(*, user: Any, team: Team) -> int:
-    return TeamNotification._plain.filter(user=user, team=team, read_at__isnull=True).update(
+    return TeamNotification._unscoped.filter(user=user, team=team, read_at__isnull=True).update(
         read_at=timezone.now()
     )

@@ -9,7 +9,6 @@ import re
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from ekkyo.audit.services import audit_record
 from ekkyo.core.teams import Weights
 from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.programmes.selectors import manageable_programmes
-from ekkyo.tenancy.access import access_object, require_roles
+from ekkyo.tenancy.access import Grant, access_object, require_roles
 from ekkyo.tenancy.principal import Principal, Role
 
 from . import services
@@ -72,7 +71,7 @@ def _may_manage(request: HttpRequest, team: Team) -> bool:
 
 
 @require_GET
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.NONE)
 def index(request: HttpRequest) -> HttpResponse:
     programmes = (
         manageable_programmes(_principal(request))
@@ -88,7 +87,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def programme_sets(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = _managed_programme(request, programme_id)
     team_sets = TeamSet.objects.filter(programme=programme).annotate(n_teams=Count("teams"))
@@ -142,7 +141,7 @@ def _set_rows(team_set: TeamSet) -> list[dict[str, object]]:
 
 
 @require_http_methods(["GET", "POST"])
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def set_detail(request: HttpRequest, team_set_id: int) -> HttpResponse:
     team_set = _managed_set(request, team_set_id)
     action = request.POST.get("action")
@@ -225,7 +224,7 @@ def _int(value: object, default: int | None = 0) -> int:
 
 
 @require_GET
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def set_export(request: HttpRequest, team_set_id: int) -> HttpResponseBase:
     team_set = _managed_set(request, team_set_id)
     body = teamset_xlsx(team_set)
@@ -246,7 +245,7 @@ def set_export(request: HttpRequest, team_set_id: int) -> HttpResponseBase:
 
 
 @require_GET
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def compare(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = _managed_programme(request, programme_id)
     sets = list(TeamSet.objects.filter(programme=programme))
@@ -270,7 +269,7 @@ def compare(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 
 @require_GET
-@require_roles(Role.STUDENT, Role.PARTNER)
+@require_roles(Role.STUDENT, Role.PARTNER, grant=Grant.FULL)
 def my_teams(request: HttpRequest) -> HttpResponse:
     principal = _principal(request)
     grant = Q(pk__in=[])
@@ -330,7 +329,7 @@ def _team_context(request: HttpRequest, team: Team, *, can_manage: bool) -> dict
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@require_roles(*Role, grant=Grant.HOSTING)
 def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
     team = access_object(request, Team, pk=team_id)
     can_manage = _may_manage(request, team)
@@ -395,7 +394,7 @@ def _team_post(request: HttpRequest, team: Team, *, can_manage: bool) -> HttpRes
 
 
 @require_POST
-@require_roles(*MANAGERS)
+@require_roles(*MANAGERS, grant=Grant.HOSTING)
 def post_hide(request: HttpRequest, post_id: int) -> HttpResponse:
     post = access_object(request, TeamPost, pk=post_id)
     if not _may_manage(request, post.team):
@@ -414,7 +413,7 @@ def post_hide(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@require_roles(*Role, grant=Grant.HOSTING)
 def file_download(request: HttpRequest, file_id: int) -> HttpResponseBase:
     tf = access_object(request, TeamFile, pk=file_id)
     try:

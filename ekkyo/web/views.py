@@ -13,14 +13,17 @@ from ekkyo.people.selectors import student_list
 from ekkyo.programmes.application_views import todo_for
 from ekkyo.registry.models import Consortium, Member
 from ekkyo.registry.selectors import current_fiscal_year, members_active, schools_for_principal
+from ekkyo.tenancy.access import public_route
 from ekkyo.tenancy.principal import Principal, Role
 
 
+@public_route
 def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers and the load benchmark's baseline: the app answers."""
     return HttpResponse("ok", content_type="text/plain")
 
 
+@public_route
 def home(request: HttpRequest) -> HttpResponse:
     principal: Principal = request.principal  # type: ignore[attr-defined]
     fy = current_fiscal_year()
@@ -42,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
         schools = schools_for_principal(principal)
         context["schools"] = schools.annotate(n=Count("students"))[:12]
         context["school_count"] = schools.count()
-        context["student_count"] = student_list().count()
+        context["student_count"] = student_list(actor=request.actor).count()  # type: ignore[attr-defined]
     if principal.has_role(Role.CONSORTIUM_ADMIN):
         sections.append("admin")
         context["admin_consortia"] = Consortium.objects.filter(

@@ -76,7 +76,7 @@ def test_roster_import_lists_errors_and_writes_nothing(
     assert "姓（かな）" in text and "生年月日" in text
     assert page.locator("button[value=apply]").count() == 0
     with system_scope(reason="assert"):
-        assert not Student._plain.filter(student_number__in=["B1", "B2"]).exists()
+        assert not Student._unscoped.filter(student_number__in=["B1", "B2"]).exists()
     # Fixed file: preview is clean, import writes both rows with their rare kanji.
     good = bad.replace(b"yamasaki", "やまさき".encode("cp932")).replace(
         b"2012-13-01", b"2012-12-01"
@@ -90,7 +90,7 @@ def test_roster_import_lists_errors_and_writes_nothing(
     page.wait_for_selector(".ok-box")
     with system_scope(reason="assert"):
         names = set(
-            Student._plain.filter(student_number__in=["B1", "B2"]).values_list(
+            Student._unscoped.filter(student_number__in=["B1", "B2"]).values_list(
                 "family_name", flat=True
             )
         )

@@ -63,7 +63,7 @@ def test_offline_in_the_middle_then_reload_and_reconnect(browser: Any, live_serv
     assert set(stored_plain) == set(codes) - set(class1)  # class I not in plain text
     assert "." in queued["class1"] and "{" not in queued["class1"]
     with system_scope(reason="assert"):
-        assert not Response._plain.filter(wave=wave).exists()
+        assert not Response._unscoped.filter(wave=wave).exists()
     # Reconnect and reload: the answers come back and the queued submission goes out.
     ctx.set_offline(False)
     page.reload()
@@ -72,7 +72,7 @@ def test_offline_in_the_middle_then_reload_and_reconnect(browser: Any, live_serv
     assert checked == len(codes)
     page.click("#send", force=True)  # a second click must not duplicate
     with system_scope(reason="assert"):
-        rows = list(Response._plain.filter(wave=wave))
+        rows = list(Response._unscoped.filter(wave=wave))
         assert len(rows) == 1
         assert len(rows[0].answers) == len(codes) - len(class1) and rows[0].class1_encrypted
     ctx.close()
@@ -87,5 +87,5 @@ def test_offline_in_the_middle_then_reload_and_reconnect(browser: Any, live_serv
     ctx.set_offline(False)
     page.wait_for_selector("#send[disabled]", timeout=20_000)
     with system_scope(reason="assert"):
-        assert Response._plain.filter(wave=wave).count() == 2
+        assert Response._unscoped.filter(wave=wave).count() == 2
     ctx.close()

@@ -33,8 +33,8 @@ def test_seed_builds_the_requested_consortium(system: None) -> None:
     assert members.count() == 12
     assert members.values("municipality__prefecture").distinct().count() == 5
     assert School.objects.filter(municipality__memberships__consortium=consortium).count() == 30
-    assert Student._plain.filter(consortium=consortium).count() == 600
-    assert Guardian._plain.filter(consortium=consortium).count() >= 600
+    assert Student._unscoped.filter(consortium=consortium).count() == 600
+    assert Guardian._unscoped.filter(consortium=consortium).count() >= 600
     roles = set(Membership.objects.filter(consortium=consortium).values_list("role", flat=True))
     assert {r.value for r in Role if r not in (Role.STUDENT, Role.GUARDIAN)} <= roles
     # Members join over time: not all in the same fiscal year.
@@ -44,14 +44,14 @@ def test_seed_builds_the_requested_consortium(system: None) -> None:
 def test_seed_is_deterministic_and_refuses_to_duplicate(system: None) -> None:
     _seed()
     first = list(
-        Student._plain.order_by("pk").values_list("family_name", "given_name", "birth_date")
+        Student._unscoped.order_by("pk").values_list("family_name", "given_name", "birth_date")
     )
     with pytest.raises(CommandError):
         _seed()
     assert "nothing to do" in _seed("--if-empty")
     _seed("--reset")
     again = list(
-        Student._plain.order_by("pk").values_list("family_name", "given_name", "birth_date")
+        Student._unscoped.order_by("pk").values_list("family_name", "given_name", "birth_date")
     )
     assert again == first
 
@@ -59,7 +59,7 @@ def test_seed_is_deterministic_and_refuses_to_duplicate(system: None) -> None:
 def test_rare_kanji_survive_the_database(system: None) -> None:
     args = ["--students", "3000", "--schools", "30", "--municipalities", "12", "--prefectures", "5"]
     call_command("seed_demo", *args, stdout=StringIO())
-    names = set(Student._plain.values_list("family_name", flat=True))
+    names = set(Student._unscoped.values_list("family_name", flat=True))
     for ch in ("髙", "﨑", "𠮷"):
         assert any(ch in n for n in names), ch
 
@@ -103,13 +103,13 @@ def test_seed_fills_participation_for_two_fiscal_years(system: None) -> None:
     fy = fiscal_year_of(timezone.localdate())
     r = AllocationRound.objects.get()
     assert r.status == RoundStatus.PUBLISHED and r.fiscal_year == fy
-    assert Seat._plain.filter(source="allocation").exists()
+    assert Seat._unscoped.filter(source="allocation").exists()
     for year in (fy - 1, fy):
         start, end = fiscal_year_bounds(year)
-        assert Stay._plain.filter(arrival__lte=end, departure__gte=start).exists(), year
-    assert Stay._plain.filter(cancelled=True).exists() or Stay._plain.count() < 25
-    assert Residence._plain.exists() and Attendance._plain.exists()
-    crossing = Stay._plain.filter(
+        assert Stay._unscoped.filter(arrival__lte=end, departure__gte=start).exists(), year
+    assert Stay._unscoped.filter(cancelled=True).exists() or Stay._unscoped.count() < 25
+    assert Residence._unscoped.exists() and Attendance._unscoped.exists()
+    crossing = Stay._unscoped.filter(
         arrival__lte=fiscal_year_bounds(fy - 1)[1], departure__gt=fiscal_year_bounds(fy - 1)[1]
     )
     assert crossing.exists(), "a stay that crosses 31 March"

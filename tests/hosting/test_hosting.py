@@ -31,11 +31,11 @@ def _setup(world: World) -> tuple[Stay, HostFamily, HostFamily]:
     guest = world.a2.students[0]
     guest.gender = "female"
     guest.save()
-    stay = Stay._plain.create(
+    stay = Stay._unscoped.create(
         programme=p, student=guest, arrival=date(2026, 8, 1), departure=date(2026, 8, 5)
     )
     checked = date(2030, 3, 31)
-    good = HostFamily._plain.create(
+    good = HostFamily._unscoped.create(
         consortium=world.a.consortium,
         municipality=world.a.municipality,
         name="山田家",
@@ -43,7 +43,7 @@ def _setup(world: World) -> tuple[Stay, HostFamily, HostFamily]:
         allergy_ok="egg",
         distance_km=1,
     )
-    unsafe = HostFamily._plain.create(
+    unsafe = HostFamily._unscoped.create(
         consortium=world.a.consortium,
         municipality=world.a.municipality,
         name="鈴木家",
@@ -68,7 +68,7 @@ def test_town_registers_a_family_and_other_towns_cannot_see_it(world: World, sys
     }
     assert town.post(reverse("hosting:family_list"), {**form, "max_age": "10"}).status_code == 200
     assert town.post(reverse("hosting:family_list"), form).status_code == 302
-    family = HostFamily._plain.get(name="高橋家")
+    family = HostFamily._unscoped.get(name="高橋家")
     assert family.consortium == world.a.consortium
     other = Client()
     other.force_login(world.b.users[Role.MUNICIPALITY_STAFF])
@@ -93,7 +93,7 @@ def test_suggestions_respect_allergies_and_the_whole_flow(world: World, system: 
         reverse("hosting:placements", args=[stay.programme_id]),
         {"stay": stay.pk, "family": good.pk, "score": "0.9"},
     )
-    req = HostRequest._plain.get(stay=stay, host_family=good)
+    req = HostRequest._unscoped.get(stay=stay, host_family=good)
     assert req.status == RequestStatus.SENT
     with pytest.raises(HostingError):
         request_answer(host_request=req, accept=True, side="student", user=None)
@@ -135,15 +135,17 @@ def test_host_sees_health_notes_only_with_consent(world: World, system: None) ->
     assert world.b.stay.student.family_name not in body
     health_save(stay=stay, data=stay.health, share_with_host=False, guardian=None, user=None)
     assert "エピペン携帯" not in c.get(reverse("hosting:host_home")).content.decode()
-    assert Consent._plain.filter(purpose="health", withdrawn_at__isnull=False).exists()
-    assert AuditEvent._plain.filter(action=Action.UPDATE, summary__contains="class I").count() == 3
+    assert Consent._unscoped.filter(purpose="health", withdrawn_at__isnull=False).exists()
+    assert (
+        AuditEvent._unscoped.filter(action=Action.UPDATE, summary__contains="class I").count() == 3
+    )
 
 
 def test_guardian_enters_health_notes(world: World, system: None) -> None:
     guardian_client = _client(world, Role.GUARDIAN)
     child = world.a.students[0]
     p = programme(world.a.consortium, world.a2.municipality, title="島", capacity=3)
-    stay = Stay._plain.create(
+    stay = Stay._unscoped.create(
         programme=p,
         student=child,
         arrival=date(2026, 9, 1),
@@ -155,7 +157,7 @@ def test_guardian_enters_health_notes(world: World, system: None) -> None:
     stay.refresh_from_db()
     assert stay.health == {"allergies": ["milk"], "notes": "服薬あり"}
     other = world.a2.students[0]
-    foreign = Stay._plain.create(
+    foreign = Stay._unscoped.create(
         programme=p, student=other, arrival=date(2026, 9, 1), departure=date(2026, 9, 2)
     )
     assert guardian_client.get(reverse("hosting:stay_health", args=[foreign.pk])).status_code == 404

@@ -29,10 +29,10 @@ def _stays(world: World) -> None:
         (a2_host, date(2026, 8, 1), date(2026, 8, 3), False),
         (a_host, date(2026, 9, 1), date(2026, 9, 2), False),
     ]:
-        Stay._plain.create(
+        Stay._unscoped.create(
             programme=p, student=guest, arrival=arrival, departure=departure, cancelled=cancelled
         )
-    Stay._plain.create(
+    Stay._unscoped.create(
         programme=a_host,
         student=world.a2.students[0],
         arrival=date(2026, 10, 1),
@@ -50,13 +50,20 @@ def test_counts_follow_the_rules(world: World, system: None) -> None:
     fy26 = counted[2026].offline
     # Each town also hosts the factory's own guest (world.a.stay, world.a2.stay).
     assert fy26.received[a2] == 2  # students[0] twice + Aside's guest: distinct
-    assert fy26.received[a] == 2  # students[0] + Alpha's guest; the cancelled stay is not counted
+    # students[0], Alpha's guest and the hosting-only guest from Aside (world.guest);
+    # the cancelled stay is not counted.
+    assert fy26.received[a] == 3
     # Sent from Alpha: students[0] (three stays) and the factory's guest, once each.
     assert fy26.sent[a] == 2
     # The consortium total is a distinct count, not the sum of towns.
-    distinct = {world.a.students[0].pk, world.a.stay.student_id, world.a2.stay.student_id}
-    assert fy26.consortium == len(distinct) == 3
-    assert sum(fy26.received.values()) == 4  # the sum over towns counts students[0] twice
+    distinct = {
+        world.a.students[0].pk,
+        world.a.stay.student_id,
+        world.a2.stay.student_id,
+        world.guest.pk,
+    }
+    assert fy26.consortium == len(distinct) == 4
+    assert sum(fy26.received.values()) == 5  # the sum over towns counts students[0] twice
 
 
 def test_targets_workbook_and_page(world: World, system: None) -> None:

@@ -42,7 +42,7 @@ def _answers(value: int) -> dict[str, int]:
 
 
 def _respond(wave: Wave, respondent: uuid.UUID, value: int) -> None:
-    Response._plain.create(
+    Response._unscoped.create(
         wave=wave,
         client_id=uuid.uuid4(),
         content_hash="x",
@@ -58,11 +58,11 @@ def _build(world: World):  # type: ignore[no-untyped-def]
         me = world.a.students[1]
         far = municipality("13", name="遠方町")
         stay_prog = programme(world.a.consortium, world.a2.municipality, title="漁業体験合宿")
-        Stay._plain.create(
+        Stay._unscoped.create(
             programme=stay_prog, student=me, arrival=date(2026, 8, 1), departure=date(2026, 8, 5)
         )
         cancelled = programme(world.a.consortium, far, title="中止された企画")
-        Stay._plain.create(
+        Stay._unscoped.create(
             programme=cancelled, student=me, arrival=date(2026, 9, 1),
             departure=date(2026, 9, 2), cancelled=True,
         )  # fmt: skip
@@ -70,7 +70,7 @@ def _build(world: World):  # type: ignore[no-untyped-def]
             world.a.consortium, far, title="島留学", kind=ProgrammeKind.RESIDENCE,
             starts_on=date(2026, 4, 1), ends_on=date(2029, 3, 31),
         )  # fmt: skip
-        Residence._plain.create(
+        Residence._unscoped.create(
             student=me, programme=res_prog, home_municipality=world.a.municipality,
             host_municipality=far, school=school(far), start=date(2026, 4, 6),
         )  # fmt: skip
@@ -86,19 +86,19 @@ def _build(world: World):  # type: ignore[no-untyped-def]
                 starts_at=timezone.now().replace(month=5, day=day),
                 ends_at=timezone.now().replace(month=5, day=day) + timedelta(hours=1),
             )  # fmt: skip
-            Attendance._plain.create(session=s, student=me)
-        Reflection._plain.create(
+            Attendance._unscoped.create(session=s, student=me)
+        Reflection._unscoped.create(
             student=me, programme=stay_prog,
             about_other_region="漁師さんの朝は早い", about_own_region="自分の町にも港がある",
         )  # fmt: skip
         # Someone else's reflection must never appear.
-        Reflection._plain.create(
+        Reflection._unscoped.create(
             student=world.a.students[0], programme=stay_prog,
             about_other_region="他人の感想", about_own_region="他人の感想",
         )  # fmt: skip
         from ekkyo.teams.models import TeamMember
 
-        TeamMember._plain.create(team_set=world.a.team_set, team=world.a.team, student=me)
+        TeamMember._unscoped.create(team_set=world.a.team_set, team=world.a.team, student=me)
         pre = Wave.objects.create(
             consortium=world.a.consortium, instrument=world.a.wave.instrument, title="事前調査",
             kind="annual", mode="linked", fiscal_year=2025,
@@ -184,7 +184,9 @@ def test_share_shows_only_chosen_sections(world: World, client_as, client) -> No
     assert _share(student_client, ["regions"], request_key="k1").status_code == 302
     assert _share(student_client, ["regions"], request_key="k1").status_code == 302  # double submit
     with system_scope(reason="test"):
-        shares = list(PortfolioShare._plain.filter(student=world.a.students[1], withdrawn_at=None))
+        shares = list(
+            PortfolioShare._unscoped.filter(student=world.a.students[1], withdrawn_at=None)
+        )
     assert len(shares) == 1
     share = shares[0]
     from django.test import Client
@@ -219,7 +221,7 @@ def test_share_shows_only_chosen_sections(world: World, client_as, client) -> No
 
 def test_expired_share_is_gone(world: World) -> None:
     with system_scope(reason="test"):
-        share = PortfolioShare._plain.create(
+        share = PortfolioShare._unscoped.create(
             student=world.a.students[1], recipient_kind="school", recipient_label="次の学校",
             sections=["regions"], expires_at=timezone.now() - timedelta(minutes=1),
         )  # fmt: skip
@@ -232,7 +234,7 @@ def test_expired_share_is_gone(world: World) -> None:
 def test_another_students_portfolio_is_unreachable(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
     _build(world)
     with system_scope(reason="test"):
-        other = PortfolioShare._plain.create(
+        other = PortfolioShare._unscoped.create(
             student=world.a.students[0], recipient_kind="school", recipient_label="他人の共有先",
             sections=["regions"],
         )  # fmt: skip
@@ -259,7 +261,7 @@ def test_staff_have_no_portfolio_pages(world: World, client_as, role: Role) -> N
 
 def test_guardian_sees_and_withdraws_a_childs_share(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
     with system_scope(reason="test"):
-        share = PortfolioShare._plain.create(
+        share = PortfolioShare._unscoped.create(
             student=world.a.students[0], recipient_kind="school", recipient_label="高校の先生",
             sections=["programmes"],
         )  # fmt: skip

@@ -91,7 +91,7 @@ def _apply(r: AllocationRound, student: object, *programmes: object) -> Applicat
 
 
 def _ready(a: Application, world: World) -> None:
-    guardian = Guardian._plain.create(
+    guardian = Guardian._unscoped.create(
         consortium=world.a.consortium, family_name="保護者", email=f"g{a.pk}@example.jp"
     )
     GuardianLink.objects.get_or_create(guardian=guardian, student=a.student)
@@ -119,17 +119,19 @@ def test_whole_path_with_explanations(
     r.save()
     summary = round_allocate(round_=r, user=None)
     assert summary.placed == 3 and summary.excluded == 0
-    placed = {a.student_id: a.placed_programme_id for a in Application._plain.filter(round=r)}
+    placed = {a.student_id: a.placed_programme_id for a in Application._unscoped.filter(round=r)}
     assert sorted(placed.values()) == sorted([sea.pk, mountain.pk, mountain.pk])  # type: ignore[attr-defined]
-    assert not Seat._plain.filter(programme__in=[sea, mountain]).exists()  # not before publishing
+    assert not Seat._unscoped.filter(
+        programme__in=[sea, mountain]
+    ).exists()  # not before publishing
     mail.outbox.clear()
     with pytest.raises(ApplicationError):
         round_second(round_=r, opens_at=timezone.now(), closes_at=timezone.now(), user=None)
     with django_capture_on_commit_callbacks(execute=True):
         assert round_publish(round_=r, user=None) == 3
-    assert Seat._plain.filter(programme__in=[sea, mountain]).count() == 3
+    assert Seat._unscoped.filter(programme__in=[sea, mountain]).count() == 3
     # The two who ranked the sea first but did not get it are told why.
-    losers = Application._plain.filter(round=r, placed_programme=mountain)
+    losers = Application._unscoped.filter(round=r, placed_programme=mountain)
     for a in losers:
         assert a.outcome["why_not"][0]["reason"] == "filled"
         assert a.outcome["why_not"][0]["cutoff"] == 1
@@ -162,7 +164,7 @@ def test_consent_withdrawal_stops_the_application(world: World, system: None) ->
     _ready(a, world)
     consent_withdraw(application=a, user=None)
     assert consents_missing(a)
-    consents = Consent._plain.filter(student=a.student)
+    consents = Consent._unscoped.filter(student=a.student)
     assert {c.purpose for c in consents} == {"application", "host_data"}
     for c in consents:
         assert c.withdrawn_at is not None and c.notice_version == r.notice_version
@@ -238,11 +240,11 @@ def test_pages_of_the_workflow(world: World, system: None) -> None:
         {"choice_1": str(p.pk), "version": "0", "action": "submit"},  # type: ignore[attr-defined]
     )
     assert response.status_code == 302
-    a = Application._plain.get(round=r)
+    a = Application._unscoped.get(round=r)
     assert a.status == ApplicationStatus.SUBMITTED
     # The student's guardian (linked to students[0] in the factory) is not this student's.
     parent_user = user("parent-of-s1@example.jp")
-    guardian = Guardian._plain.create(
+    guardian = Guardian._unscoped.create(
         consortium=world.a.consortium, family_name="親", user=parent_user
     )
     GuardianLink.objects.create(guardian=guardian, student=a.student)
@@ -278,7 +280,7 @@ def test_pages_of_the_workflow(world: World, system: None) -> None:
     assert r.status == RoundStatus.PUBLISHED
     mine = student.get(reverse("programmes:my_applications")).content.decode()
     assert "ページ" in mine
-    assert Seat._plain.filter(student=a.student, programme=p).exists()
+    assert Seat._unscoped.filter(student=a.student, programme=p).exists()
 
 
 def test_freed_seat_goes_to_the_waiting_list(world: World, system: None) -> None:
@@ -295,15 +297,15 @@ def test_freed_seat_goes_to_the_waiting_list(world: World, system: None) -> None
     r.save()
     round_allocate(round_=r, user=None)
     round_publish(round_=r, user=None)
-    winner = Application._plain.get(round=r, placed_programme=sea)
+    winner = Application._unscoped.get(round=r, placed_programme=sea)
     application_withdraw(application=winner, user=None)
-    assert not Seat._plain.filter(programme=sea, cancelled_at__isnull=True).exists()
+    assert not Seat._unscoped.filter(programme=sea, cancelled_at__isnull=True).exists()
     assert round_fill_from_waitlists(round_=r, user=None) == 1
-    moved = Application._plain.get(round=r, placed_programme=sea, status="placed")
+    moved = Application._unscoped.get(round=r, placed_programme=sea, status="placed")
     assert moved.pk != winner.pk
     # The student moved up: the seat on their lower choice is released.
-    assert not Seat._plain.filter(
+    assert not Seat._unscoped.filter(
         student=moved.student, programme=mountain, cancelled_at__isnull=True
     ).exists()
-    assert Seat._plain.filter(programme=sea, cancelled_at__isnull=True).count() == 1
+    assert Seat._unscoped.filter(programme=sea, cancelled_at__isnull=True).count() == 1
     assert round_fill_from_waitlists(round_=r, user=None) == 0

@@ -81,7 +81,7 @@ def test_grid_save_conflict_and_double_submit(world: World, client_as) -> None: 
     with system_scope(reason="test"):
         grid = month_grid(municipality=world.a.municipality, fy=FY)
         assert grid["inquiry"][6] == 40 and grid["visit"][8] == 12
-        assert FunnelEntry._plain.count() == 2
+        assert FunnelEntry._unscoped.count() == 2
     # The same form again (a double submit): nothing changes, no conflict.
     assert client.post(url, data).status_code == 302
     # Another value on the stale form: refused, the stored figures stay.
@@ -94,7 +94,7 @@ def test_grid_save_conflict_and_double_submit(world: World, client_as) -> None: 
         now = grid_fingerprint(month_grid(municipality=world.a.municipality, fy=FY))
     client.post(url, _grid_post(world, {"c_inquiry_6": 40}, now))
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.count() == 1
+        assert FunnelEntry._unscoped.count() == 1
 
 
 def _upload(client, url: str, text: str, name: str = "funnel.csv"):  # type: ignore[no-untyped-def]
@@ -115,12 +115,12 @@ def test_import_is_all_or_nothing_and_idempotent(world: World, client_as) -> Non
         (6, "stage"),
     ]
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.count() == 0  # nothing of the good row either
+        assert FunnelEntry._unscoped.count() == 0  # nothing of the good row either
     good = "月,段階,件数\n6,問い合わせ,30\n8,オープンスクール,12\n2,application,9\n3,合格,5\n"
     assert _upload(client, url, good).status_code == 302
     assert _upload(client, url, good).status_code == 302  # again: adds nothing
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.count() == 4
+        assert FunnelEntry._unscoped.count() == 4
         totals = town_funnel(
             consortium=world.a.consortium, municipality=world.a.municipality, fy=FY
         ).totals()
@@ -141,7 +141,7 @@ def test_import_is_all_or_nothing_and_idempotent(world: World, client_as) -> Non
     assert body.startswith(b"\xef\xbb\xbf") and b"6,inquiry,30" in body
     assert _upload(client, url, body.decode("utf-8-sig")).status_code == 302
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.count() == 4
+        assert FunnelEntry._unscoped.count() == 4
 
 
 def test_derived_arrivals_agree_with_kpi1(world: World) -> None:
@@ -151,7 +151,7 @@ def test_derived_arrivals_agree_with_kpi1(world: World) -> None:
 
         def resident(home, start: date, end: date | None = None) -> None:  # type: ignore[no-untyped-def]
             s = student(school, consortium=world.a.consortium, home_municipality=home)
-            Residence._plain.create(
+            Residence._unscoped.create(
                 student=s, home_municipality=home, host_municipality=host, school=school,
                 start=start, end=end,
             )  # fmt: skip
@@ -192,7 +192,7 @@ def test_projection_uses_last_years_conversion() -> None:
 def test_overview_suppresses_small_student_counts(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
     with system_scope(reason="test"):
         for stage, count in (("inquiry", 4), ("application", 3), ("admission", 12)):
-            FunnelEntry._plain.create(
+            FunnelEntry._unscoped.create(
                 consortium=world.a.consortium, municipality=world.a.municipality,
                 fiscal_year=FY, stage=stage, month=2, count=count,
             )  # fmt: skip
@@ -223,8 +223,8 @@ def test_demo_funnels_agree_with_residences(system: None) -> None:
         "--prefectures", "5", stdout=StringIO(),
     )  # fmt: skip
     consortium = Consortium.objects.get(slug="ekkyo-net")
-    assert FunnelEntry._plain.filter(consortium=consortium).exists()
-    fys = sorted(set(FunnelEntry._plain.values_list("fiscal_year", flat=True)))
+    assert FunnelEntry._unscoped.filter(consortium=consortium).exists()
+    fys = sorted(set(FunnelEntry._unscoped.values_list("fiscal_year", flat=True)))
     towns = [m.municipality for m in Member.objects.filter(consortium=consortium)]
     funnels = [
         town_funnel(consortium=consortium, municipality=t, fy=fy)
@@ -253,7 +253,7 @@ def test_command_line_import(world: World, tmp_path) -> None:  # type: ignore[no
             "funnel_import", str(bad), "--municipality", code, "--fy", "2026", stderr=StringIO()
         )
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.count() == 0
+        assert FunnelEntry._unscoped.count() == 0
     good = tmp_path / "good.csv"
     good.write_text("month,stage,count\n7,session,20\n", encoding="cp932")
     for expected in ("1 cells changed", "0 cells changed"):
@@ -261,4 +261,4 @@ def test_command_line_import(world: World, tmp_path) -> None:  # type: ignore[no
         call_command("funnel_import", str(good), "--municipality", code, "--fy", "2026", stdout=out)
         assert expected in out.getvalue()
     with system_scope(reason="test"):
-        assert FunnelEntry._plain.get().count == 20
+        assert FunnelEntry._unscoped.get().count == 20

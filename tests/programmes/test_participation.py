@@ -56,10 +56,10 @@ def test_attendance_from_a_zoom_report(world: World, system: None) -> None:
     assert p["source"] == "zoom"
     assert sorted(p["attended"]) == sorted([s0.full_name, s1.full_name])
     assert [u["name"] for u in p["unmatched"]] == ["先生"]
-    assert not Attendance._plain.filter(session=session).exists()  # nothing before confirming
+    assert not Attendance._unscoped.filter(session=session).exists()  # nothing before confirming
     for _ in range(2):  # confirming twice writes nothing new
         c.post(url, {"action": "confirm", "token": p["token"]})
-    rows = Attendance._plain.filter(session=session)
+    rows = Attendance._unscoped.filter(session=session)
     assert {a.student_id for a in rows} == {s0.pk, s1.pk}
     assert {a.minutes for a in rows} == {30, 45} and {a.source for a in rows} == {"zoom"}
     tampered = c.post(url, {"action": "confirm", "token": p["token"] + "x"})
@@ -72,11 +72,11 @@ def test_attendance_by_hand(world: World, system: None) -> None:
     url = reverse("programmes:attendance", args=[session.pk])
     first = world.a2.students[0]
     c.post(url, {"action": "manual", "present": [str(first.pk), str(world.b.students[0].pk)]})
-    assert list(Attendance._plain.filter(session=session).values_list("student_id", flat=True)) == [
-        first.pk
-    ]
+    assert list(
+        Attendance._unscoped.filter(session=session).values_list("student_id", flat=True)
+    ) == [first.pk]
     c.post(url, {"action": "manual"})
-    assert not Attendance._plain.filter(session=session).exists()
+    assert not Attendance._unscoped.filter(session=session).exists()
     other_town = Client()
     other_town.force_login(world.b.users[Role.MUNICIPALITY_STAFF])
     assert other_town.get(url).status_code == 404
@@ -89,8 +89,8 @@ def test_stays_from_seats_and_residences(world: World, system: None) -> None:
     c = _admin(world)
     for _ in range(2):
         c.post(reverse("programmes:stays_from_seats", args=[p.pk]))
-    assert Stay._plain.filter(programme=p).count() == 2
-    assert Seat._plain.filter(programme=p).count() == 2
+    assert Stay._unscoped.filter(programme=p).count() == 2
+    assert Seat._unscoped.filter(programme=p).count() == 2
     s = world.a2.students[0]
     form = {
         "school_code": s.school.code,
@@ -103,7 +103,7 @@ def test_stays_from_seats_and_residences(world: World, system: None) -> None:
         c.post(reverse("programmes:residences"), {**form, "end": "2026-03-01"}).status_code == 200
     )
     assert c.post(reverse("programmes:residences"), form).status_code == 302
-    r = Residence._plain.get(student=s)
+    r = Residence._unscoped.get(student=s)
     assert (
         r.home_municipality == s.home_municipality and r.host_municipality == world.a.municipality
     )

@@ -134,7 +134,7 @@ def test_seat_confirmation_respects_capacity(world: World, system: None) -> None
     seat_confirm(programme_id=p.pk, student=world.a2.students[1], user=admin)
     with pytest.raises(SeatUnavailable):
         seat_confirm(programme_id=p.pk, student=world.a2.students[2], user=admin)
-    assert Seat._plain.filter(programme=p).count() == 2
+    assert Seat._unscoped.filter(programme=p).count() == 2
 
 
 def test_seat_by_hand_in_the_page(world: World, system: None) -> None:
@@ -148,7 +148,7 @@ def test_seat_by_hand_in_the_page(world: World, system: None) -> None:
         {"action": "seat", "seat-school": s.school.code, "seat-student_number": s.student_number},
     )
     assert ok.status_code == 302
-    assert Seat._plain.filter(programme=p, student=s).exists()
+    assert Seat._unscoped.filter(programme=p, student=s).exists()
     foreign = world.b.students[0]
     refused = client.post(
         url,
@@ -159,7 +159,7 @@ def test_seat_by_hand_in_the_page(world: World, system: None) -> None:
         },
     )
     assert refused.status_code == 200
-    assert not Seat._plain.filter(student=foreign).exists()
+    assert not Seat._unscoped.filter(student=foreign).exists()
 
 
 def test_questions_and_stay_cancellation_in_the_manage_page(world: World, system: None) -> None:
@@ -176,6 +176,6 @@ def test_questions_and_stay_cancellation_in_the_manage_page(world: World, system
     assert q.text == "志望動機" and q.max_length == 300
     stay = world.a.stay
     client.post(url, {"action": "stay_cancelled", "stay": stay.pk})
-    assert Stay._plain.get(pk=stay.pk).cancelled
+    assert Stay._unscoped.get(pk=stay.pk).cancelled
     client.post(url, {"action": "delete_question", "question": q.pk})
     assert not ProgrammeQuestion.objects.filter(programme=p).exists()

@@ -49,7 +49,7 @@ def test_last_seat_is_taken_once() -> None:
 
     for _ in range(5):  # several rounds: a race that passes once by luck fails later
         with system_scope(reason="reset"):
-            Seat._plain.filter(programme=p).delete()
+            Seat._unscoped.filter(programme=p).delete()
         outcomes.clear()
         threads = [threading.Thread(target=confirm, args=(i,)) for i in range(len(candidates))]
         for t in threads:
@@ -58,4 +58,4 @@ def test_last_seat_is_taken_once() -> None:
             t.join(timeout=30)
         assert sorted(outcomes) == ["full", "ok"]
         with system_scope(reason="assert"):
-            assert Seat._plain.filter(programme=p, cancelled_at__isnull=True).count() == 1
+            assert Seat._unscoped.filter(programme=p, cancelled_at__isnull=True).count() == 1

@@ -69,7 +69,7 @@ def test_submission_is_stored_once_and_conflicts_are_refused(world: World, syste
     assert changed.status_code == 409
     other_id = post(client, token, str(uuid.uuid4()), answers)
     assert other_id.status_code == 409  # one questionnaire per student in linked mode
-    stored = Response._plain.get(wave=wave)
+    stored = Response._unscoped.get(wave=wave)
     assert stored.respondent == student.pseudonym  # pseudonym, never the student
     assert stored.submitted_at is not None
     # Class I answers are encrypted apart from the rest.
@@ -87,7 +87,7 @@ def test_closed_window_refuses_with_a_message(world: World, system: None) -> Non
     assert (
         response.status_code == 410 and "closed" in response.json()["error"].lower()
     ) or "終了" in response.json()["error"]
-    assert not Response._plain.exists()
+    assert not Response._unscoped.exists()
 
 
 def test_bad_input_is_refused(world: World, system: None) -> None:
@@ -109,7 +109,7 @@ def test_anonymous_class_link_keeps_no_link_and_no_time(world: World, system: No
     c = Client()
     for _ in range(3):
         assert post(c, token, str(uuid.uuid4()), answers_for(wave)).status_code == 201
-    rows = Response._plain.filter(wave=wave)
+    rows = Response._unscoped.filter(wave=wave)
     assert rows.count() == 3
     assert all(r.respondent is None and r.submitted_at is None for r in rows)
     assert {r.school_id for r in rows} == {world.a.school.pk} and {r.grade for r in rows} == {2}

@@ -46,14 +46,14 @@ def test_import_with_labels_and_numbers_is_idempotent(world: World, system: None
         respondent_column="学籍番号", apply=False,
     )  # fmt: skip
     assert check.ok and check.rows == 3 and check.linked == 2
-    assert not Response._plain.exists()
+    assert not Response._unscoped.exists()
     for _ in range(2):
         done = responses_import(
             wave=wave, data=data, filename="f.csv", source="gf", mapping=mapping,
             respondent_column="学籍番号", apply=True,
         )  # fmt: skip
     assert done.new == 0 and done.unchanged == 3
-    stored = Response._plain.filter(wave=wave)
+    stored = Response._unscoped.filter(wave=wave)
     assert stored.count() == 3
     assert {r.respondent for r in stored} == {s0.pseudonym, s1.pseudonym, None}
     first = stored.get(respondent=s0.pseudonym)
@@ -86,5 +86,5 @@ def test_bad_rows_import_nothing_and_are_listed_in_the_page(world: World, system
     problems = page.context["problems"]
     assert {p["row"] for p in problems} == {3, 4}
     assert len([p for p in problems if p["row"] == 4]) == 2  # both bad answers named
-    assert not Response._plain.filter(wave=wave).exists()
+    assert not Response._unscoped.filter(wave=wave).exists()
     assert not ImportMapping.objects.exists()

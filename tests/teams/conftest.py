@@ -57,7 +57,7 @@ def make_online(world: World, *, n: int = 12, title: str = "オンライン探�
                 )
             )
         for s in students:
-            Seat._plain.create(programme=p, student=s, source=Seat.Source.MANUAL)
+            Seat._unscoped.create(programme=p, student=s, source=Seat.Source.MANUAL)
     return Online(programme=p, students=students)
 
 

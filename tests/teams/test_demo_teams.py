@@ -24,7 +24,7 @@ def test_seed_demo_publishes_teams(system: None) -> None:
     for ts in sets:
         members = set(TeamMember.objects.filter(team_set=ts).values_list("student_id", flat=True))
         seated = set(
-            Seat._plain.filter(programme=ts.programme, cancelled_at__isnull=True).values_list(
+            Seat._unscoped.filter(programme=ts.programme, cancelled_at__isnull=True).values_list(
                 "student_id", flat=True
             )
         )

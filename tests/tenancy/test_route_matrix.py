@@ -129,19 +129,19 @@ def _snapshot(world: World) -> dict[str, Any]:
         foreign = [world.a2, world.b]
         return {
             "students": sorted(
-                Student._plain.filter(consortium__in=[world.b.consortium]).values_list(
+                Student._unscoped.filter(consortium__in=[world.b.consortium]).values_list(
                     "pk", "family_name", "given_name", "grade"
                 )
             ),
             "imports": sorted(
-                RosterImport._plain.filter(pk__in=[t.import_batch.pk for t in foreign]).values_list(
-                    "pk", "status"
-                )
+                RosterImport._unscoped.filter(
+                    pk__in=[t.import_batch.pk for t in foreign]
+                ).values_list("pk", "status")
             ),
             "applications": sorted(
-                Application._plain.filter(pk__in=[t.application.pk for t in foreign]).values_list(
-                    "pk", "status", "school_decision", "version"
-                )
+                Application._unscoped.filter(
+                    pk__in=[t.application.pk for t in foreign]
+                ).values_list("pk", "status", "school_decision", "version")
             ),
             "codes": StudentSignInCode.objects.filter(
                 student__in=[s for t in foreign for s in t.students]

@@ -13,12 +13,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import translation
 
-from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.core import codes
+from ekkyo.people import events
 from ekkyo.people.services import roster_check, roster_write, translate_problem
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import consortium_for_school
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import system_scope
 
 
@@ -66,8 +67,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 counts = roster_write(school=school, consortium_id=consortium.pk, check=check)
                 audit_record(
-                    request=None,
-                    action=Action.IMPORT,
+                    actor=system_actor(
+                        reason=f"import-roster {path.name}", consortium_id=consortium.pk
+                    ),
+                    event=events.ROSTER_IMPORT,
                     object_type="registry.school",
                     object_id=school.code,
                     consortium_id=consortium.pk,

@@ -1,0 +1,16 @@
+"""Audit event codes written by sign-in and account doors."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ekkyo.audit.events import event
+
+SIGN_IN = event("account.sign_in", _("Signed in"))
+SIGN_IN_FAILED = event("account.sign_in.fail", _("Sign-in failed"))
+SIGN_OUT = event("account.sign_out", _("Signed out"))
+LOCKED_OUT = event("account.lock_out", _("Locked out"))
+STUDENT_SIGN_IN = event("student.sign_in", _("Student signed in with a code"))
+STUDENT_SIGN_IN_FAILED = event("student.sign_in.fail", _("Student sign-in refused"))
+SIGN_IN_CODE_ISSUE = event("student.sign_in_code.issue", _("Issued a student's sign-in code"))
+SIGN_IN_CODES_ISSUE = event(
+    "student.sign_in_code.issue_class", _("Issued sign-in codes for a class")
+)
