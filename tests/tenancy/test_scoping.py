@@ -38,10 +38,11 @@ def _ids(*tenants: object) -> set[int]:
 
 def test_each_role_sees_what_design_grants(world: World) -> None:
     a, a2 = world.a, world.a2
-    assert _visible(world, Role.CONSORTIUM_ADMIN) == _ids(a, a2)
-    assert _visible(world, Role.MUNICIPALITY_STAFF) == _ids(a)
-    assert _visible(world, Role.SCHOOL_STAFF) == _ids(a)
-    assert _visible(world, Role.HOST) == {a.students[2].pk}  # its guest only
+    guest = world.guest.pk  # an A2 student who applied to A's programme, A's family's guest
+    assert _visible(world, Role.CONSORTIUM_ADMIN) == _ids(a, a2) | {guest}
+    assert _visible(world, Role.MUNICIPALITY_STAFF) == _ids(a) | {guest}  # guest: for hosting
+    assert _visible(world, Role.SCHOOL_STAFF) == _ids(a)  # A's programme has no host school
+    assert _visible(world, Role.HOST) == {a.students[2].pk, guest}  # its guests only
     assert _visible(world, Role.PARTNER) == set()
     assert _visible(world, Role.STUDENT) == {a.students[1].pk}
     assert _visible(world, Role.GUARDIAN) == {a.students[0].pk}
