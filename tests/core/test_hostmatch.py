@@ -4,6 +4,9 @@ Plain-Python tests, no database. Each infeasibility reason is tested on its
 own; scores and rankings are checked with hypothesis; the placements are
 compared with brute force over every assignment of small instances (at most
 5 guests and 4 hosts): the most guests placed, then the highest total score.
+The numpy scoring of all pairs is checked against :func:`score_pair`, and the
+OR-Tools solve against the pure-Python reference solver on the same integer
+costs (equal total cost; the same placements when the optimum is unique).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ekkyo.core import hostmatch
 from ekkyo.core.hostmatch import (
     CRITERIA,
     REASONS,
@@ -620,6 +624,160 @@ def test_a_medium_instance_is_fast_and_consistent() -> None:
     ]
     placement = suggest_placements(gs, hs, Weights())
     check_placement(placement, gs, hs, Weights())
+
+
+# --------------------------------------------------------------------------
+# The fast path against its references
+# --------------------------------------------------------------------------
+
+
+def in_key_order(
+    gs: Sequence[GuestProfile], hs: Sequence[HostProfile]
+) -> tuple[list[GuestProfile], list[HostProfile], list[int]]:
+    """Guests and hosts with a place, by key, as suggest_placements numbers them."""
+    gs2 = sorted(gs, key=lambda g: g.key)
+    hs2 = sorted((h for h in hs if h.capacity > 0), key=lambda h: h.key)
+    return gs2, hs2, [h.capacity for h in hs2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances(max_guests=8, max_hosts=6))
+def test_the_numpy_pairs_are_the_feasible_pairs_with_score_pairs_scores(
+    instance: tuple[list[GuestProfile], list[HostProfile], Weights],
+) -> None:
+    gs, hs, _ = in_key_order(instance[0], instance[1])
+    w = instance[2]
+    pairs = hostmatch._candidates(gs, hs, w)
+    expected = [
+        (i, j, result.score)
+        for i, g in enumerate(gs)
+        for j, h in enumerate(hs)
+        if (result := score_pair(h, g, w)).feasible
+    ]
+    got = list(zip(pairs.guest.tolist(), pairs.host.tolist(), pairs.score.tolist(), strict=True))
+    assert got == expected  # the same pairs, in order, with bit-for-bit the same scores
+    reference = hostmatch._candidates_reference(gs, hs, w)
+    assert reference.guest.tolist() == pairs.guest.tolist()
+    assert reference.score.tolist() == pairs.score.tolist()
+
+
+def solve_both(
+    gs: Sequence[GuestProfile], hs: Sequence[HostProfile], w: Weights
+) -> tuple[Any, Any, Any, Any]:
+    """Pairs, integer costs, and the pair chosen per guest by OR-Tools and by the reference."""
+    gs2, hs2, capacity = in_key_order(gs, hs)
+    pairs = hostmatch._candidates(gs2, hs2, w)
+    costs = hostmatch._costs(pairs, len(gs2), len(hs2), sum(capacity))
+    fast = hostmatch._solve(pairs, costs, capacity, len(gs2))
+    slow = hostmatch._solve_reference(pairs, costs, capacity, len(gs2))
+    return pairs, costs, fast, slow
+
+
+def brute_force_costs(
+    pairs: Any, costs: Any, n: int, capacity: Sequence[int]
+) -> list[tuple[int, ...]]:
+    """Every best assignment under the integer costs: most placed, then least cost."""
+    options: list[list[int]] = [[-1] for _ in range(n)]
+    for k, i in enumerate(pairs.guest.tolist()):
+        options[i].append(k)
+    best: list[tuple[int, ...]] = []
+    best_value: tuple[int, int] | None = None
+    for choice in itertools.product(*options):
+        load = Counter(int(pairs.host[k]) for k in choice if k >= 0)
+        if any(load[j] > capacity[j] for j in load):
+            continue
+        value = (-sum(load.values()), sum(int(costs[k]) for k in choice if k >= 0))
+        if best_value is None or value < best_value:
+            best, best_value = [choice], value
+        elif value == best_value:
+            best.append(choice)
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances() | crowded_instances())
+def test_or_tools_agrees_with_the_reference_solver(
+    instance: tuple[list[GuestProfile], list[HostProfile], Weights],
+) -> None:
+    """Equal total cost; when the optimum is unique, both find exactly it."""
+    gs, hs, w = instance
+    pairs, costs, fast, slow = solve_both(gs, hs, w)
+    assert (fast >= 0).sum() == (slow >= 0).sum()
+    assert int(costs[fast[fast >= 0]].sum()) == int(costs[slow[slow >= 0]].sum())
+    gs2, _, capacity = in_key_order(gs, hs)
+    optima = brute_force_costs(pairs, costs, len(gs2), capacity)
+    assert tuple(fast.tolist()) in optima
+    assert tuple(slow.tolist()) in optima
+    if len(optima) == 1:
+        assert fast.tolist() == slow.tolist()
+    # The reference placement itself is valid and as good.
+    reference = hostmatch._suggest(gs, hs, w, reference=True)
+    check_placement(reference, gs, hs, w)
+    assert reference.total_score == pytest.approx(suggest_placements(gs, hs, w).total_score)
+
+
+@st.composite
+def lookalike_instances(
+    draw: st.DrawFn,
+) -> tuple[list[GuestProfile], list[HostProfile], Weights]:
+    """Many guests and hosts with the same profile: equal-score alternatives everywhere."""
+    n = draw(st.integers(2, 14))
+    m = draw(st.integers(1, 7))
+    kinds = [guest(languages=frozenset({"en"})), guest(prefers_no_pets=True), guest()]
+    homes = [host(capacity=1), host(capacity=2, pets=True), host(capacity=1, distance_km=5)]
+    gs = [replace(draw(st.sampled_from(kinds)), key=f"g{i:02d}") for i in range(n)]
+    hs = [replace(draw(st.sampled_from(homes)), key=f"h{j:02d}") for j in range(m)]
+    return draw(st.permutations(gs)), draw(st.permutations(hs)), draw(WEIGHTS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lookalike_instances(), st.randoms(use_true_random=False))
+def test_ties_are_broken_by_key_whatever_the_input_order(
+    instance: tuple[list[GuestProfile], list[HostProfile], Weights], rnd: Any
+) -> None:
+    gs, hs, w = instance
+    first = suggest_placements(gs, hs, w)
+    check_placement(first, gs, hs, w)
+    gs2, hs2 = gs[:], hs[:]
+    rnd.shuffle(gs2)
+    rnd.shuffle(hs2)
+    second = suggest_placements(gs2, hs2, w)
+    assert first.assignment == {k: second.assignment[k] for k in first.assignment}
+    assert first.total_score == second.total_score
+    order = [g.key for g in gs]
+    assert first.unplaced == sorted(second.unplaced, key=lambda u: order.index(u.guest_key))
+
+
+def test_the_tie_break_follows_the_keys() -> None:
+    """Alike guests and homes: the first guest by key takes the first home by key."""
+    alike = [guest("b"), guest("a"), guest("c")]
+    homes = [host("y", capacity=1), host("x", capacity=1)]
+    placement = suggest_placements(alike, homes, Weights())
+    assert placement.assignment == {"b": "y", "a": "x", "c": None}
+    assert placement.unplaced == [Unplaced("c", "hosts_full")]
+    # One guest, two alike homes: the first by key.
+    assert suggest_placements([guest()], homes, Weights()).assignment == {"g1": "x"}
+
+
+def test_the_tie_break_never_costs_score() -> None:
+    """The first guest by key would take the only place, but the second scores higher there."""
+    only = host("only", capacity=1, languages=frozenset({"zh"}))
+    placement = suggest_placements(
+        [guest("a"), guest("b", languages=frozenset({"zh"}))], [only], Weights()
+    )
+    assert placement.assignment == {"a": None, "b": "only"}
+
+
+def test_the_score_resolution_shrinks_only_for_large_programmes() -> None:
+    assert hostmatch._resolution(60, 30, 60) == (10**9, 60 * 60 * 30)
+    assert hostmatch._resolution(300, 200, 399)[0] == 10**8
+    assert hostmatch._resolution(1000, 600, 1187)[0] == 10**6
+    for n, m in [(1, 1), (60, 30), (300, 200), (1000, 600), (2500, 1500)]:
+        resolution, unit = hostmatch._resolution(n, m, 2 * n)
+        highest = resolution * unit + n * m
+        assert highest <= (2**63 - 1) // (2 * (n + m + 3))  # OR-Tools' own limit
+    with pytest.raises(ValueError, match="too many"):
+        hostmatch._resolution(5000, 3000, 6000)
 
 
 def test_the_module_does_not_import_django() -> None:
