@@ -23,9 +23,10 @@ The rules (DESIGN.md, "KPI counting rules"), in our words
         *starts* within *y*.
     KPI② offline programmes (:func:`kpi2_offline`)
         A student counts in *y* if they have a Stay (short or mid-term) that
-        was not cancelled, shares at least one day with *y*, and whose host
-        is a member in *y*. Town rows: ``received`` by host and ``sent`` by
-        home, kept apart.
+        was not cancelled and shares at least one day with *y* — whoever
+        hosts it: DESIGN.md puts a membership condition on KPI① ("a Residence
+        in a member municipality") and none on KPI②. Town rows: ``received``
+        by host and ``sent`` by home, kept apart, and only for members.
     KPI③ online programmes (:func:`kpi3_online`)
         A student counts in *y* if they attended at least one Session of an
         online programme dated in *y*. Town rows are by home.
@@ -51,10 +52,14 @@ Decisions where the rules are silent
       - has **no row** in *y* (no key in any per-municipality dict): a missing
         key means "not a member that year", a ``0`` means "a member with
         nobody". Every member of *y* has a row, zeros included.
-      - does not make a Residence or a Stay it hosts count in *y*, not even
-        for the consortium total. A member that joins in the middle of a
-        student's multi-year residence or stay counts it only from the year
-        it joins.
+      - does not make a Residence it hosts count in *y* (KPI① asks for "a
+        Residence in a member municipality"), not even for the consortium
+        total. A member that joins in the middle of a student's multi-year
+        residence counts it only from the year it joins.
+      - A Stay it hosts **does** count in *y* for the consortium and for the
+        student's member home (``sent``); it only has no ``received`` row
+        (such students are ``unhosted``). A host that leaves and rejoins
+        gets ``received`` rows in its member years only.
 
       KPI③ attendance carries no host, so every attendee counts for the
       consortium; town rows exist only for member homes.
@@ -77,8 +82,8 @@ Decisions where the rules are silent
       student counts once in each of those homes' rows.
     * **KPI② and own town.** Unlike KPI①, the KPI② rule does not exclude a
       stay in the student's own town, so it is counted (in that town's
-      ``received`` and ``sent``). KPI② ``sent`` counts only stays that count
-      at all, i.e. hosted by a member in that year.
+      ``received`` and ``sent``). KPI② ``sent`` counts every counted stay of
+      a student whose home is a member, whoever hosts it.
     * **Cancelled** stays never count; attendance of an in-person (offline)
       Session is not KPI③ (nor KPI②, which counts Stays only).
     * **KPI④.** The records are one wave's scale scores; ``fy`` only labels
@@ -149,7 +154,9 @@ __all__ = [
 ]
 
 Kpi = Literal["kpi1", "kpi2", "kpi3"]
-Role = Literal["consortium", "host", "new_arrival", "received", "sent", "home", "unattributed"]
+Role = Literal[
+    "consortium", "host", "new_arrival", "received", "sent", "home", "unattributed", "unhosted"
+]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -242,6 +249,7 @@ class Contribution(NamedTuple):
     kpi2  host          received        … with a counted stay in that host
     kpi2  home          sent            … and that member home
     kpi2  None          unattributed    … but has no member home (no ``sent`` row)
+    kpi2  None          unhosted        … but no stay hosted by a member (no ``received``)
     kpi3  None          consortium      counts in KPI③ in ``fy``
     kpi3  home          home            … and that member home
     kpi3  None          unattributed    … but has no member home
@@ -277,8 +285,9 @@ class OfflineCounts:
     """KPI② for one FY: ``received`` by host and ``sent`` by home, one key per member.
 
     ``unattributed`` students count in ``consortium`` but in no ``sent`` row
-    (from abroad, or from a non-member town); every counted student is in
-    some ``received`` row.
+    (from abroad, or from a non-member town); ``unhosted`` students count in
+    ``consortium`` but in no ``received`` row (every stay of theirs in that
+    year was hosted by a town that was not a member then).
     """
 
     fy: int
@@ -286,6 +295,7 @@ class OfflineCounts:
     received: dict[str, int]
     sent: dict[str, int]
     unattributed: int = 0
+    unhosted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,11 +451,12 @@ class _Tally:
                 continue
             host, home = r.host_municipality, r.home_municipality
             for fy in self._years(r.arrival, r.departure):
+                # DESIGN.md puts no membership condition on KPI②: every stay
+                # counts; only the town rows exist for members alone.
                 members = self.members[fy]
-                if host not in members:
-                    continue
                 add(("kpi2", fy, None, "consortium"), r.student)
-                add(("kpi2", fy, host, "received"), r.student)
+                if host in members:
+                    add(("kpi2", fy, host, "received"), r.student)
                 if home is not None and home in members:
                     add(("kpi2", fy, home, "sent"), r.student)
 
@@ -469,9 +480,12 @@ class _Tally:
     def finish(self) -> dict[_Key, set[str]]:
         """Add the ``unattributed`` sets and return every key's students."""
         rows: dict[tuple[str, int], set[str]] = {}
+        hosted: dict[int, set[str]] = {}
         for (kpi, fy, _, role), students in self.sets.items():
             if role in ("sent", "home"):
                 rows.setdefault((kpi, fy), set()).update(students)
+            elif role == "received":
+                hosted.setdefault(fy, set()).update(students)
         for kpi in ("kpi2", "kpi3"):
             for fy in self.fys:
                 total = self.sets.get((kpi, fy, None, "consortium"))
@@ -479,6 +493,10 @@ class _Tally:
                     rest = total - rows.get((kpi, fy), set())
                     if rest:
                         self.sets[(kpi, fy, None, "unattributed")] = rest
+                    if kpi == "kpi2":
+                        away = total - hosted.get(fy, set())
+                        if away:
+                            self.sets[(kpi, fy, None, "unhosted")] = away
         return self.sets
 
 
@@ -584,6 +602,7 @@ def kpis_from_counts(
                 received=rows("kpi2", "received"),
                 sent=rows("kpi2", "sent"),
                 unattributed=get("kpi2", None, "unattributed"),
+                unhosted=get("kpi2", None, "unhosted"),
             ),
             online=KpiCounts(
                 kpi="kpi3",

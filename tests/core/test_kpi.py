@@ -113,12 +113,15 @@ def test_member_joining_mid_programme_counts_only_from_its_first_year() -> None:
     long_stay = StayRec("s2", OGUNI, KAMIYAMA, date(2026, 1, 10), date(2026, 6, 30), False)
     result = all_kpis([residence], [long_stay], [], members, [2025, 2026, 2027])
 
-    # FY2025: Kamiyama is not a member — no row, and its guests count nowhere.
+    # FY2025: Kamiyama is not a member — no row. Its resident does not count
+    # (KPI① needs a member host); its guest does (KPI② has no such condition),
+    # for the consortium and for the guest's member home, in no "received" row.
     assert KAMIYAMA not in result[2025].residence.by_municipality
     assert KAMIYAMA not in result[2025].offline.received
     assert result[2025].residence.consortium == 0
-    assert result[2025].offline.consortium == 0
-    assert result[2025].offline.sent[OGUNI] == 0  # the stay did not count, so not "sent"
+    assert result[2025].offline.consortium == 1
+    assert result[2025].offline.sent[OGUNI] == 1
+    assert result[2025].offline.unhosted == 1
 
     # FY2026 on: a member; the ongoing residence counts, but is not a new arrival.
     assert result[2026].residence.by_municipality[KAMIYAMA] == 1
@@ -126,6 +129,20 @@ def test_member_joining_mid_programme_counts_only_from_its_first_year() -> None:
     assert result[2027].residence.by_municipality[KAMIYAMA] == 1  # no end date: ongoing
     assert result[2026].offline.received[KAMIYAMA] == 1
     assert result[2026].offline.sent[OGUNI] == 1
+
+
+def test_stays_with_a_host_that_leaves_and_rejoins() -> None:
+    """Issue 11's case: a host that is a member in FY2021-23 and again from FY2025.
+    Its FY2024 stays count for the consortium and the sending towns (KPI② has no
+    membership condition); it has a "received" row only in its member years."""
+    members = [Membership(OGUNI, 2020), Membership(AMA, 2021, 2023), Membership(AMA, 2025)]
+    stays = [stay(f"s{fy}", AMA, date(fy, 8, 1), home=OGUNI) for fy in (2023, 2024, 2025)]
+    result = all_kpis([], stays, [], members, [2023, 2024, 2025])
+    assert [result[fy].offline.consortium for fy in (2023, 2024, 2025)] == [1, 1, 1]
+    assert [result[fy].offline.sent[OGUNI] for fy in (2023, 2024, 2025)] == [1, 1, 1]
+    assert result[2023].offline.received[AMA] == 1
+    assert AMA not in result[2024].offline.received and result[2024].offline.unhosted == 1
+    assert result[2025].offline.received[AMA] == 1 and result[2025].offline.unhosted == 0
 
 
 def test_member_that_leaves_and_rejoins() -> None:
@@ -410,21 +427,17 @@ def reference(data: Dataset, fy: int) -> FyKpis:
         {m: len({r.student for r in new if r.host_municipality == m}) for m in members},
     )
 
-    sts = [
-        s
-        for s in stays
-        if not s.cancelled
-        and s.host_municipality in members
-        and s.arrival <= last
-        and s.departure >= first
-    ]
+    # KPI②: no membership condition on the stay; rows only for members.
+    sts = [s for s in stays if not s.cancelled and s.arrival <= last and s.departure >= first]
     sent_students = {s.student for s in sts if s.home_municipality in members}
+    received_students = {s.student for s in sts if s.host_municipality in members}
     kpi2 = OfflineCounts(
         fy,
         len({s.student for s in sts}),
         {m: len({s.student for s in sts if s.host_municipality == m}) for m in members},
         {m: len({s.student for s in sts if s.home_municipality == m}) for m in members},
         len({s.student for s in sts} - sent_students),
+        len({s.student for s in sts} - received_students),
     )
 
     att = [a for a in attendances if a.online and first <= a.session_date <= last]
@@ -482,7 +495,8 @@ def test_consortium_between_max_and_sum_of_towns(data: Dataset) -> None:
         assert set(offline.received) == set(offline.sent) == members
         peak = max([*offline.received.values(), *offline.sent.values()], default=0)
         assert offline.consortium >= peak
-        assert offline.consortium <= sum(offline.received.values())
+        assert offline.consortium <= sum(offline.received.values()) + offline.unhosted
+        assert offline.unhosted <= offline.consortium
         assert offline.consortium <= sum(offline.sent.values()) + offline.unattributed
 
 

@@ -52,13 +52,22 @@ def test_student_in_two_towns_has_two_regions_and_one_consortium_count() -> None
     assert Key("programme", 2026, muni=TOWNS[2], programme="p2", a=TOWNS[0], c="stay") in k
 
 
-def test_cancelled_stay_and_non_member_host_count_nowhere() -> None:
+def test_cancelled_stay_counts_nowhere() -> None:
     s = StudentInfo("s1", TOWNS[0], None)
-    acts = [
-        Activity("stay", TOWNS[1], "p1", date(2026, 5, 1), date(2026, 5, 3), cancelled=True),
-        Activity("stay", TOWNS[3], "p2", date(2026, 5, 1), date(2026, 5, 3)),  # not a member
-    ]
+    acts = [Activity("stay", TOWNS[1], "p1", date(2026, 5, 1), date(2026, 5, 3), cancelled=True)]
     assert keys(s, acts) == frozenset()
+
+
+def test_non_member_host_counts_for_kpi2_by_home_but_has_no_received_row() -> None:
+    """DESIGN.md puts no membership condition on KPI② (issue 11): the stay counts
+    for the consortium and the member home ("sent"); the host has no row."""
+    s = StudentInfo("s1", TOWNS[0], None)
+    acts = [Activity("stay", TOWNS[3], "p2", date(2026, 5, 1), date(2026, 5, 3))]  # not a member
+    assert keys(s, acts) == {
+        Key("kpi", 2026, a="kpi2", b="consortium"),
+        Key("kpi", 2026, muni=TOWNS[0], a="kpi2", b="sent"),
+        Key("kpi", 2026, a="kpi2", b="unhosted"),
+    }
 
 
 def test_stay_crossing_31_march_counts_in_both_years() -> None:
