@@ -34,7 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ekkyo.core.teams import Problem, Student, _column_bound, _exact_teams, _Index, form_teams
+from ekkyo.core.teams import Problem, Student, form_teams
+from ekkyo.core.teams.exact import _column_bound, _exact_teams
+from ekkyo.core.teams.index import _Index
 from tests.core.test_teams import exhaustive_optimum
 
 GRADES = ("M1", "M2", "M3", "H1", "H2", "H3")

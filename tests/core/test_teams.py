@@ -24,10 +24,6 @@ from ekkyo.core.teams import (
     ProblemError,
     Student,
     Weights,
-    _column_bound,
-    _Index,
-    _Pricer,
-    _refutes,
     evaluate,
     form_teams,
     read_problem,
@@ -35,6 +31,8 @@ from ekkyo.core.teams import (
     team_score,
     team_sizes,
 )
+from ekkyo.core.teams.exact import _column_bound, _Pricer, _refutes
+from ekkyo.core.teams.index import _Index
 
 TOL = 0.01  # points: the CP-SAT model's integer rounding is far below this
 
