@@ -84,8 +84,11 @@ Decisions where the rules are silent
       stay in the student's own town, so it is counted (in that town's
       ``received`` and ``sent``). KPI② ``sent`` counts every counted stay of
       a student whose home is a member, whoever hosts it.
-    * **Cancelled** stays never count; attendance of an in-person (offline)
-      Session is not KPI③ (nor KPI②, which counts Stays only).
+    * **Cancelled** stays never count. KPI③ counts any Session of an online
+      programme, including its in-person meetings (a summit's day together):
+      the rule names the programme's kind, not the session's. Sessions of
+      offline programmes (a stay's orientation) are not KPI③, nor KPI②,
+      which counts Stays only.
     * **KPI④.** The records are one wave's scale scores; ``fy`` only labels
       the result. A score *reaches* a threshold when ``score >= threshold``.
       A NaN score (scale not computable) means "not a respondent" for that
@@ -195,7 +198,10 @@ class StayRec:
 
 @dataclass(frozen=True, slots=True)
 class AttendanceRec:
-    """A student present at one Session; only ``online`` ones count (KPI③)."""
+    """A student present at one Session. ``online``: the session belongs to an
+    *online programme* — whether the session itself met online or in person
+    (DESIGN.md: "attending at least one Session of an online programme").
+    Only those count for KPI③."""
 
     student: str
     home_municipality: str | None

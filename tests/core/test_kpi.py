@@ -180,10 +180,12 @@ def test_student_from_abroad() -> None:
     assert sum(result.online.by_municipality.values()) == 0 and result.online.unattributed == 1
 
 
-def test_offline_session_attendance_is_not_kpi3() -> None:
+def test_session_of_an_offline_programme_is_not_kpi3() -> None:
+    """``online`` is the programme's kind: an online programme's in-person day is
+    passed as online=True (KPI③ counts it); a stay's orientation session as False."""
     attendances = [
-        AttendanceRec("s1", OGUNI, date(2025, 8, 1), False),  # the summit's in-person day
-        AttendanceRec("s2", OGUNI, date(2025, 8, 1), True),
+        AttendanceRec("s1", OGUNI, date(2025, 8, 1), False),  # a stay's orientation session
+        AttendanceRec("s2", OGUNI, date(2025, 8, 1), True),  # the summit's in-person day
     ]
     kpi3 = kpi3_online(attendances, MEMBERS, 2025)
     assert kpi3.consortium == 1
