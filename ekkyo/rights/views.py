@@ -51,6 +51,11 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
+def _ids(student_id: int) -> str:
+    """One form per student on the page: ids that do not clash."""
+    return f"id_%s_{student_id}"
+
+
 def _mine_page(
     request: HttpRequest, forms: dict[int, DeletionRequestForm] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -59,7 +64,12 @@ def _mine_page(
     return render(
         request,
         "rights/mine.html",
-        {"subjects": [(s, forms.get(s.student.pk) or DeletionRequestForm()) for s in subjects]},
+        {
+            "subjects": [
+                (s, forms.get(s.student.pk) or DeletionRequestForm(auto_id=_ids(s.student.pk)))
+                for s in subjects
+            ]
+        },
         status=status,
     )
 
@@ -92,7 +102,7 @@ def export(request: HttpRequest, student_id: int, fmt: str) -> HttpResponseBase:
 @require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def deletion_request(request: HttpRequest, student_id: int) -> HttpResponseBase:
     subject_student(actor=_actor(request), student_id=student_id)  # 404 before the form
-    form = DeletionRequestForm(request.POST)
+    form = DeletionRequestForm(request.POST, auto_id=_ids(student_id))
     if not form.is_valid():
         return _mine_page(request, {student_id: form}, status=400)
     _request, created = deletion_request_file(
