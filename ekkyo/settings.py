@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ekkyo.scheduling",
     "ekkyo.teams",
     "ekkyo.portfolio",
+    "ekkyo.rights",
     "ekkyo.web",
     "ekkyo.demo",
 ]

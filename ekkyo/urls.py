@@ -21,6 +21,7 @@ urlpatterns = [
     path("scheduling/", include("ekkyo.scheduling.urls")),
     path("teams/", include("ekkyo.teams.urls")),
     path("portfolio/", include("ekkyo.portfolio.urls")),
+    path("rights/", include("ekkyo.rights.urls")),
     path("", include("ekkyo.surveys.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),

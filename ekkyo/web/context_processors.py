@@ -63,6 +63,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("programmes:consents"), _("Consent")))
         items.append((reverse("portfolio:children"), _("Portfolio shares")))
         items.append((reverse("hosting:my_stays"), _("Stays")))
+    if principal.has_role(Role.STUDENT, Role.GUARDIAN):
+        items.append((reverse("rights:mine"), _("My data")))
+    if principal.has_role(Role.SCHOOL_STAFF, Role.CONSORTIUM_ADMIN):
+        items.append((reverse("rights:requests"), _("Deletion requests")))
     items.append((reverse("registry:member_list"), _("Member towns")))
     items.append((reverse("kpis:public", args=[current_fiscal_year() - 1]), _("Published figures")))
     # The one item whose URL is the longest prefix of this page is current.

@@ -70,6 +70,17 @@ def _foreign_object(model: type[Any] | None, t: Tenant) -> Any:
     }.get(label)
 
 
+def _deletion_request(t: Tenant) -> str:
+    """An open deletion request about the tenant's first student (made on first use)."""
+    from ekkyo.rights.models import DeletionRequest
+
+    with system_scope(reason="test: a deletion request of the tenant"):
+        request, _created = DeletionRequest._unscoped.get_or_create(
+            student=t.students[0], status="requested", defaults={"requested_role": "guardian"}
+        )
+    return str(request.pk)
+
+
 PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "student_id": lambda name, t: str(t.students[0].pk),
     "import_id": lambda name, t: str(t.import_batch.pk),
@@ -89,6 +100,7 @@ PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "team_id": lambda name, t: str(t.team.pk),
     "post_id": lambda name, t: str(t.team_post.pk),
     "file_id": lambda name, t: str(t.team_file.pk),
+    "request_id": lambda name, t: _deletion_request(t),
     "token": lambda name, t: "not-a-token",
     "key": lambda name, t: "not-a-key",
     "uidb36": lambda name, t: "1",
