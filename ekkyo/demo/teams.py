@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from django.db.models import Count, Q
 
@@ -17,6 +19,7 @@ from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.registry.models import Consortium
 from ekkyo.teams.models import Team, TeamMember
 from ekkyo.teams.services import TeamError, post_create, teamset_form, teamset_publish
+from ekkyo.tenancy.actor import Actor, system_actor
 from ekkyo.tenancy.principal import Role
 
 POSTS = [
@@ -24,6 +27,13 @@ POSTS = [
     ("post", "次回のオンライン交流までに、地域の写真を1枚ずつ共有してください。"),
     ("reflection", "他の町の人と話して、自分の町の良さと課題が前よりはっきり見えました。"),
 ]
+
+
+def _author(actor: Actor, user: Any) -> Actor:
+    """The seeding job posting in a demo user's name (the post's author)."""
+    if user is None:
+        return actor
+    return replace(actor, user_id=user.pk, label=str(user)[:200], user=user)
 
 
 def seed_teams(
@@ -47,20 +57,21 @@ def seed_teams(
         .select_related("user")
         .first()
     )
+    actor = system_actor(reason="demo seed: teams", consortium_id=consortium.pk)
     made = 0
     for p in programmes:
         try:
             ts = teamset_form(
-                programme=p,
+                actor=actor,
+                programme_id=p.pk,
                 team_size=team_size,
                 method="heuristic",
                 time_limit=1.0,
                 max_students=max_students,
-                user=None,
             )
         except TeamError:
             continue
-        teamset_publish(team_set=ts, user=None)
+        teamset_publish(actor=actor, team_set_id=ts.pk)
         teams = list(Team._unscoped.filter(team_set=ts).order_by("number"))
         made += len(teams)
         for i, team in enumerate(teams[:3]):
@@ -68,8 +79,8 @@ def seed_teams(
             user = author.student.user if author is not None else (admin.user if admin else None)
             kind, body = POSTS[i % len(POSTS)]
             post_create(
-                team=team,
-                user=user,
+                actor=_author(actor, user),
+                team_id=team.pk,
                 body=body,
                 kind=kind,
                 client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"ekkyo-demo-team-{team.pk}"),

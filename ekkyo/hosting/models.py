@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from ekkyo.people.models import Student
 from ekkyo.registry.models import Consortium, Municipality
 from ekkyo.tenancy.managers import TenantManager, any_of
 from ekkyo.tenancy.principal import Principal
@@ -149,4 +150,15 @@ class HostRequest(models.Model):
             Q(stay__student_id__in=principal.child_student_ids)
             if principal.child_student_ids
             else None,
+        )
+
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        """Requests the principal sees about a student it sees in full (the
+        student, their guardians, the secretariat): the family and the host town
+        see a request for hosting only, so the guest's answer needs this."""
+        if principal.system:
+            return Q()
+        return cls.tenancy_filter(principal) & Q(
+            stay__student_id__in=Student.visible_ids(principal, full=True)
         )

@@ -6,19 +6,27 @@ never disagree. It must be called only after the caller has established the
 right to this one student (the student themself, or a live share token): it
 reads the student's rows unscoped, and never another student's — teammates
 appear only as counts.
+
+The doors below establish that right: ``own_portfolio`` and
+``portfolio_export`` for the signed-in student (full grant on themself),
+``share_by_token`` for the public link (the token is the right; every view is
+audited), ``shares_of_student`` and ``children_shares`` for the share lists.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import (
     Attendance,
@@ -29,9 +37,12 @@ from ekkyo.programmes.models import (
     Stay,
 )
 from ekkyo.registry.models import Municipality
+from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter
+from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope
 
-from .models import SECTIONS
+from . import events
+from .models import SECTIONS, PortfolioShare
 
 SCHEMA = "ekkyo.portfolio/1"
 
@@ -66,7 +77,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         "programme__host_school__municipality__prefecture",
     )
     for r in (
-        Residence._unscoped.filter(student=student)
+        Residence._unscoped.filter(student=student)  # safe: the one student the caller checked
         .select_related("host_municipality__prefecture", "school", "programme")
         .order_by("start")
     ):
@@ -85,7 +96,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         )
         taken.append((r.host_municipality, title))
     for s in (
-        Stay._unscoped.filter(student=student, cancelled=False)
+        Stay._unscoped.filter(student=student, cancelled=False)  # safe: the checked student
         .select_related(*related)
         .order_by("arrival")
     ):
@@ -105,6 +116,7 @@ def _programmes(student: Student) -> tuple[list[dict[str, Any]], list[Link]]:
         taken.append((_host_of(p), p.display_title))
     online: dict[int, dict[str, Any]] = {}
     for a in (
+        # safe: the one student the caller checked
         Attendance._unscoped.filter(student=student, session__programme__kind=ProgrammeKind.ONLINE)
         .select_related(*(f"session__{x}" for x in related))
         .order_by("session__starts_at")
@@ -157,10 +169,12 @@ def _teams(student: Student) -> list[dict[str, Any]]:
         return []
     rows = []
     for tm in (
+        # safe: the checked student's own published teams
         TeamMember._unscoped.filter(student=student, team_set__status=TeamSetStatus.PUBLISHED)
         .select_related("team", "team_set__programme")
         .order_by("team_set__programme__starts_on", "team__number")
     ):
+        # safe: teammates are only counted below, never named
         mates = Student._unscoped.filter(team_memberships__team=tm.team)
         rows.append(
             {
@@ -185,7 +199,7 @@ def _reflections(student: Student) -> list[dict[str, Any]]:
             "about_own_region": r.about_own_region,
             "submitted_at": timezone.localtime(r.submitted_at).date(),
         }
-        for r in Reflection._unscoped.filter(student=student)
+        for r in Reflection._unscoped.filter(student=student)  # safe: the checked student's own
         .select_related("programme")
         .order_by("submitted_at")
     ]
@@ -203,6 +217,7 @@ def _growth(student: Student) -> dict[str, Any]:
     waves: list[dict[str, Any]] = []
     constructs: dict[str, dict[str, Any]] = {}
     responses = (
+        # safe: the checked student's own linked answers (their pseudonym only)
         Response._unscoped.filter(respondent=student.pseudonym)
         .select_related("wave__instrument")
         .order_by("wave__opens_at", "submitted_on")
@@ -251,7 +266,7 @@ def _growth(student: Student) -> dict[str, Any]:
 def portfolio_for(student: Student, *, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
     """The student's portfolio, with only ``sections`` filled (see the module docstring)."""
     with system_scope(reason="portfolio of one student, after the caller's access check"):
-        student = Student._unscoped.select_related(
+        student = Student._unscoped.select_related(  # safe: the student the caller checked
             "school__municipality", "home_municipality__prefecture"
         ).get(pk=student.pk)
         programmes, taken = _programmes(student)
@@ -276,3 +291,82 @@ def portfolio_for(student: Student, *, sections: tuple[str, ...] = SECTIONS) -> 
         if "growth" in sections:
             data["growth"] = _growth(student)
     return data
+
+
+# --- the doors ------------------------------------------------------------------------
+
+
+def own_student(*, actor: Actor) -> Student:
+    """The signed-in student themself (there is no student id in any portfolio URL)."""
+    return access(actor, Student, grant=Grant.FULL, pk=actor.principal.student_id or 0)
+
+
+def own_portfolio(*, actor: Actor) -> tuple[Student, dict[str, Any]]:
+    """The signed-in student's whole portfolio, for their own page."""
+    student = own_student(actor=actor)
+    return student, portfolio_for(student)
+
+
+def portfolio_export(*, actor: Actor, fmt: str) -> dict[str, Any]:
+    """The signed-in student's portfolio for a file (JSON or PDF), audited."""
+    student = own_student(actor=actor)
+    data = portfolio_for(student)
+    audit_record(
+        actor=actor,
+        event=events.PORTFOLIO_EXPORT,
+        obj=student,
+        summary=f"own portfolio as {fmt.upper()}",
+        detail={"format": fmt},
+    )
+    return data
+
+
+def shares_of_student(*, actor: Actor, student: Student) -> QuerySet[PortfolioShare]:
+    """The shares of a student the actor reached at full grant (``own_student``)."""
+    return PortfolioShare._unscoped.filter(  # safe: the actor's grant, and the checked student
+        grant_filter(PortfolioShare, actor.principal, Grant.FULL), student=student
+    )
+
+
+def children_shares(*, actor: Actor) -> QuerySet[PortfolioShare]:
+    """Every share the actor may withdraw (a guardian: their children's)."""
+    return (
+        PortfolioShare._unscoped.filter(  # safe: filtered by the actor's grant right here
+            grant_filter(PortfolioShare, actor.principal, Grant.FULL)
+        )
+        .select_related("student")
+        .order_by("student__family_name_kana", "-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class SharedPortfolio:
+    share: PortfolioShare
+    data: dict[str, Any]
+
+
+def share_by_token(*, actor: Actor, token: str) -> SharedPortfolio:
+    """A live share and the sections it shows; :class:`NotFound` for a wrong,
+    withdrawn or expired link. The token is the right (no sign-in: an
+    admission office has no account), so every view is audited, with where it
+    came from."""
+    share = (
+        # safe: the unguessable token is the right; nothing else is looked up by it
+        PortfolioShare._unscoped.filter(token=token).select_related("student").first()
+        if len(token) <= 64
+        else None
+    )
+    if share is None or not share.is_live():
+        raise NotFound
+    sections = tuple(s for s in SECTIONS if s in share.sections)
+    data = portfolio_for(share.student, sections=sections)
+    audit_record(
+        actor=actor,
+        event=events.PORTFOLIO_SHARE_VIEW,
+        obj=share,
+        consortium_id=share.student.consortium_id,
+        summary=f"shared portfolio viewed ({share.get_recipient_kind_display()}: "
+        f"{share.recipient_label[:60]})",
+        detail={"sections": list(sections)},
+    )
+    return SharedPortfolio(share=share, data=data)

@@ -1,41 +1,51 @@
 """Sharing a portfolio and withdrawing a share: the only writes of this app.
 
-``share_create`` is called for the signed-in student only; ``share_withdraw``
-for the student or one of their guardians (the view fetched the share
-through the tenancy layer). Both are audited; withdrawing twice is harmless.
+``portfolio_share_create`` shares the signed-in student's own portfolio (full
+grant on themself); ``portfolio_share_withdraw`` withdraws a share of the
+student or of one of a guardian's children (full grant; nobody else reaches
+shares). Both take an explicit :class:`Actor` and are audited with specific
+codes (``portfolio.events``); withdrawing twice is harmless.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
-from ekkyo.people.models import Student
+from ekkyo.accounts.models import User
+from ekkyo.audit.services import audit_record, snapshot
+from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.actor import Actor
 
+from . import events
 from .models import SECTIONS, PortfolioShare
+from .selectors import own_student
 
 
 class ShareError(ValueError):
     pass
 
 
-def share_create(
+def _user(actor: Actor) -> User | None:
+    """The actor's account for ``created_by``/``withdrawn_by`` (none for a job)."""
+    return cast("User | None", actor.user if getattr(actor.user, "pk", None) else None)
+
+
+def portfolio_share_create(
     *,
-    student: Student,
+    actor: Actor,
     recipient_kind: str,
     recipient_label: str,
     sections: list[str],
     expires_at: datetime | None,
     request_key: str = "",
-    user: Any = None,
-    request: Any = None,
 ) -> PortfolioShare:
-    """A new share link; the same ``request_key`` (a double submit) returns the first one."""
+    """A new share link of the actor's own portfolio; the same ``request_key``
+    (a double submit) returns the first one."""
+    student = own_student(actor=actor)
     chosen = [s for s in SECTIONS if s in sections]
     if not chosen:
         raise ShareError("choose at least one section")
@@ -43,51 +53,62 @@ def share_create(
         raise ShareError("the expiry is in the past")
     key = request_key[:64]
     if key:
-        existing = PortfolioShare._unscoped.filter(student=student, request_key=key).first()
+        existing = PortfolioShare._unscoped.filter(  # safe: the actor's own student (above)
+            student=student, request_key=key
+        ).first()
         if existing is not None:
             return existing
     try:
         with transaction.atomic():
-            share = PortfolioShare._unscoped.create(
+            share = PortfolioShare._unscoped.create(  # safe: the actor's own student (above)
                 student=student,
                 recipient_kind=recipient_kind,
                 recipient_label=recipient_label.strip()[:120],
                 sections=chosen,
                 expires_at=expires_at,
                 request_key=key,
-                created_by=user if getattr(user, "pk", None) else None,
+                created_by=_user(actor),
+            )
+            audit_record(
+                actor=actor,
+                event=events.PORTFOLIO_SHARE_CREATE,
+                obj=share,
+                consortium_id=student.consortium_id,
+                summary=f"portfolio shared with {share.get_recipient_kind_display()}: "
+                f"{', '.join(chosen)}",
+                new=snapshot(
+                    share, ["recipient_kind", "recipient_label", "sections", "expires_at"]
+                ),
             )
     except IntegrityError:
         # The same form arrived twice at once: the other request made it.
-        return PortfolioShare._unscoped.get(student=student, request_key=key)
-    audit_record(
-        request=request,
-        user=user,
-        action=Action.CREATE,
-        object_type="portfolio.portfolioshare",
-        object_id=share.pk,
-        consortium_id=student.consortium_id,
-        summary=f"portfolio shared with {share.get_recipient_kind_display()}: {', '.join(chosen)}",
-    )
+        return PortfolioShare._unscoped.get(  # safe: the actor's own student (above)
+            student=student, request_key=key
+        )
     return share
 
 
 @transaction.atomic
-def share_withdraw(*, share: PortfolioShare, user: Any = None, request: Any = None) -> bool:
-    """Withdraw the share (the link stops working at once); False if it was already."""
-    share = PortfolioShare._unscoped.select_for_update().get(pk=share.pk)
+def portfolio_share_withdraw(*, actor: Actor, share_id: int) -> tuple[PortfolioShare, bool]:
+    """Withdraw a share (the link stops working at once).
+
+    Returns the share and whether this call withdrew it (False if it already was)."""
+    checked = access(actor, PortfolioShare, grant=Grant.FULL, pk=share_id)
+    # safe: access() above checked the actor's right to this share
+    share = PortfolioShare._unscoped.select_for_update().get(pk=checked.pk)
     if share.withdrawn_at is not None:
-        return False
+        return share, False
+    before = snapshot(share, ["withdrawn_at"])
     share.withdrawn_at = timezone.now()
-    share.withdrawn_by = user if getattr(user, "pk", None) else None
+    share.withdrawn_by = _user(actor)
     share.save(update_fields=["withdrawn_at", "withdrawn_by"])
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="portfolio.portfolioshare",
-        object_id=share.pk,
+        actor=actor,
+        event=events.PORTFOLIO_SHARE_WITHDRAW,
+        obj=share,
         consortium_id=share.student.consortium_id,
         summary="portfolio share withdrawn",
+        old=before,
+        new=snapshot(share, ["withdrawn_at"]),
     )
-    return True
+    return share, True

@@ -9,6 +9,6 @@ urlpatterns = [
     path("portfolio.pdf", views.export_pdf, name="export_pdf"),
     path("shares/new/", views.share_new, name="share_new"),
     path("shares/<int:share_id>/withdraw/", views.share_withdraw_view, name="share_withdraw"),
-    path("children/", views.children_shares, name="children"),
+    path("children/", views.children_shares_view, name="children"),
     path("shared/<str:share_token>/", views.shared, name="shared"),
 ]

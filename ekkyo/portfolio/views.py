@@ -16,7 +16,7 @@ from datetime import datetime, time
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,28 +24,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
-from ekkyo.tenancy.access import Grant, access_object, public_route, require_roles
-from ekkyo.tenancy.principal import Principal, Role, system_scope
+from ekkyo.tenancy.access import Grant, public_route, require_roles
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role
 
 from .exports import portfolio_json, portfolio_pdf
-from .models import SECTIONS, PortfolioShare, RecipientKind, Section
-from .selectors import portfolio_for
-from .services import ShareError, share_create, share_withdraw
+from .models import SECTIONS, RecipientKind, Section
+from .selectors import (
+    children_shares,
+    own_portfolio,
+    own_student,
+    portfolio_export,
+    portfolio_for,
+    share_by_token,
+    shares_of_student,
+)
+from .services import ShareError, portfolio_share_create, portfolio_share_withdraw
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.principal  # type: ignore[attr-defined,no-any-return]
-
-
-def _me(request: HttpRequest) -> Student:
-    student_id = _principal(request).student_id
-    student = Student.objects.filter(pk=student_id or 0).first()
-    if student is None:
-        raise Http404
-    return student
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 class ShareForm(forms.Form):
@@ -76,14 +75,18 @@ class ShareForm(forms.Form):
 
 
 def _page(
-    request: HttpRequest, student: Student, form: ShareForm, status: int = 200
+    request: HttpRequest,
+    student: Student,
+    form: ShareForm,
+    status: int = 200,
+    data: dict[str, object] | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "portfolio/portfolio.html",
         {
-            "data": portfolio_for(student),
-            "shares": PortfolioShare.objects.filter(student=student),
+            "data": data if data is not None else portfolio_for(student),
+            "shares": shares_of_student(actor=_actor(request), student=student),
             "form": form,
             "now": timezone.now(),
             # One key per form shown: a double submit of it makes one share.
@@ -96,17 +99,14 @@ def _page(
 @require_GET
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def my_portfolio(request: HttpRequest) -> HttpResponse:
-    return _page(request, _me(request), ShareForm(initial={"sections": list(SECTIONS)}))
+    student, data = own_portfolio(actor=_actor(request))
+    return _page(request, student, ShareForm(initial={"sections": list(SECTIONS)}), data=data)
 
 
 @require_GET
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def export_json(request: HttpRequest) -> HttpResponseBase:
-    student = _me(request)
-    body = portfolio_json(portfolio_for(student))
-    audit_record(
-        request=request, action=Action.EXPORT, obj=student, summary="own portfolio as JSON"
-    )
+    body = portfolio_json(portfolio_export(actor=_actor(request), fmt="json"))
     return FileResponse(
         io.BytesIO(body),
         as_attachment=True,
@@ -118,9 +118,7 @@ def export_json(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def export_pdf(request: HttpRequest) -> HttpResponseBase:
-    student = _me(request)
-    body = portfolio_pdf(portfolio_for(student))
-    audit_record(request=request, action=Action.EXPORT, obj=student, summary="own portfolio as PDF")
+    body = portfolio_pdf(portfolio_export(actor=_actor(request), fmt="pdf"))
     return FileResponse(
         io.BytesIO(body),
         as_attachment=True,
@@ -132,21 +130,19 @@ def export_pdf(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def share_new(request: HttpRequest) -> HttpResponseBase:
-    student = _me(request)
+    actor = _actor(request)
     form = ShareForm(request.POST)
     if form.is_valid():
         day = form.cleaned_data["expires_on"]
         expires = timezone.make_aware(datetime.combine(day, time(23, 59, 59))) if day else None
         try:
-            share_create(
-                student=student,
+            portfolio_share_create(
+                actor=actor,
                 recipient_kind=form.cleaned_data["recipient_kind"],
                 recipient_label=form.cleaned_data["recipient_label"],
                 sections=form.cleaned_data["sections"],
                 expires_at=expires,
                 request_key=request.POST.get("request_key", ""),
-                user=request.user,
-                request=request,
             )
         except ShareError:
             messages.error(request, _("The share could not be made; check the form."))
@@ -155,54 +151,33 @@ def share_new(request: HttpRequest) -> HttpResponseBase:
                 request, _("The link is ready. Send it only to the person it is meant for.")
             )
             return redirect("portfolio:mine")
-    return _page(request, student, form, status=400)
+    return _page(request, own_student(actor=actor), form, status=400)
 
 
 @require_POST
 @require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def share_withdraw_view(request: HttpRequest, share_id: int) -> HttpResponseBase:
-    share = access_object(request, PortfolioShare, pk=share_id)
-    share_withdraw(share=share, user=request.user, request=request)
+    actor = _actor(request)
+    share, _withdrawn = portfolio_share_withdraw(actor=actor, share_id=share_id)
     messages.success(request, _("The share was withdrawn; the link no longer works."))
-    if _principal(request).student_id == share.student_id:
+    if actor.principal.student_id == share.student_id:
         return redirect("portfolio:mine")
     return redirect("portfolio:children")
 
 
 @require_GET
 @require_roles(Role.GUARDIAN, grant=Grant.FULL)
-def children_shares(request: HttpRequest) -> HttpResponse:
-    shares = PortfolioShare.objects.select_related("student").order_by(
-        "student__family_name_kana", "-created_at"
-    )
+def children_shares_view(request: HttpRequest) -> HttpResponse:
+    shares = children_shares(actor=_actor(request))
     return render(request, "portfolio/children.html", {"shares": shares, "now": timezone.now()})
 
 
 @require_GET
 @public_route
 def shared(request: HttpRequest, share_token: str) -> HttpResponse:
-    # The token is the right: checked here, then the one student's portfolio is
-    # read unscoped (portfolio_for). A wrong, withdrawn or expired link is 404.
-    with system_scope(reason="portfolio share link: token check"):
-        share = (
-            PortfolioShare._unscoped.filter(token=share_token).select_related("student").first()
-            if len(share_token) <= 64
-            else None
-        )
-    if share is None or not share.is_live():
-        raise Http404
-    sections = tuple(s for s in SECTIONS if s in share.sections)
-    data = portfolio_for(share.student, sections=sections)
-    audit_record(
-        request=request,
-        action=Action.VIEW,
-        object_type="portfolio.portfolioshare",
-        object_id=share.pk,
-        consortium_id=share.student.consortium_id,
-        summary=f"shared portfolio viewed ({share.get_recipient_kind_display()}: "
-        f"{share.recipient_label[:60]})",
-    )
-    response = render(request, "portfolio/shared.html", {"data": data, "share": share})
+    # The token is the right (share_by_token); a wrong, withdrawn or expired link is 404.
+    found = share_by_token(actor=_actor(request), token=share_token)
+    response = render(request, "portfolio/shared.html", {"data": found.data, "share": found.share})
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ekkyo.partners.models import Partner
@@ -46,18 +47,17 @@ class FormTeamsForm(forms.Form):
     no_isolation = _weight(
         _("Weight: nobody alone"), 2.0, _("Nobody is the only one of their gender or grade.")
     )
-    previous = forms.ModelChoiceField(
+    previous: forms.ModelChoiceField[TeamSet] = forms.ModelChoiceField(
         label=_("New teammates compared with"),
-        queryset=TeamSet._unscoped.none(),
+        queryset=None,  # the programme's sets, given to __init__ (programme_team_sets)
         required=False,
         empty_label=_("(no earlier team set)"),
         help_text=_("Students who were together there are put with new teammates when possible."),
     )
 
-    def __init__(self, *args: Any, team_sets: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, team_sets: QuerySet[TeamSet], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if team_sets is not None:
-            self.fields["previous"].queryset = team_sets  # type: ignore[attr-defined]
+        self.fields["previous"].queryset = team_sets  # type: ignore[attr-defined]
 
     def weights(self) -> dict[str, float]:
         keys = ("regions", "interests", "grades", "genders", "no_isolation")

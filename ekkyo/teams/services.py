@@ -3,9 +3,13 @@
 Team formation itself is ``ekkyo.core.teams`` (plain Python): this module
 turns the seat holders of an online programme into a core Problem, stores
 the Solution, re-scores hand edits with ``evaluate`` and keeps the team
-spaces (posts, files, mentors, notifications). Every function takes the
-acting user explicitly; callers check access first (views fetch objects
-through the scoped managers).
+spaces (posts, files, mentors, notifications).
+
+Every door takes an explicit :class:`Actor`, fetches what it acts on with
+``tenancy.access.access`` at the hosting grant the routes declare (staff who
+manage the programme; students and mentors of published teams for posts and
+files) and writes an audit row with a specific code (``teams.events``).
+Commands and the demo pass ``system_actor(...)``.
 """
 
 from __future__ import annotations
@@ -16,21 +20,23 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
+from ekkyo.accounts.models import User
+from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import teams as core
 from ekkyo.partners.models import Partner
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import ApplicationChoice, Programme, ProgrammeKind, Seat
+from ekkyo.programmes.models import ApplicationChoice, ProgrammeKind
+from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.actor import Actor
 
+from . import events
 from .models import (
     NotificationKind,
     PostKind,
@@ -42,6 +48,17 @@ from .models import (
     TeamPost,
     TeamSet,
     TeamSetStatus,
+)
+from .selectors import (
+    core_id,
+    managed_post,
+    managed_programme,
+    managed_set,
+    may_manage,
+    participants,
+    refusal,
+    student_pk,
+    teamset_teams,
 )
 
 METHODS = ("auto", "exact", "heuristic")
@@ -59,16 +76,6 @@ class TeamError(Exception):
 # --- building the core problem -------------------------------------------------
 
 
-def participants(programme: Programme) -> list[Student]:
-    """Students holding a confirmed (not cancelled) seat of the programme."""
-    ids = Seat._unscoped.filter(programme=programme, cancelled_at__isnull=True).values("student_id")
-    return list(
-        Student._unscoped.filter(pk__in=ids)
-        .select_related("school", "home_municipality")
-        .order_by("pk")
-    )
-
-
 def ranked_themes(students: Sequence[Student]) -> dict[int, tuple[str, ...]]:
     """Each student's themes in the order they ranked the programmes carrying them
     (from their applications); students who never applied get none."""
@@ -82,16 +89,6 @@ def ranked_themes(students: Sequence[Student]) -> dict[int, tuple[str, ...]]:
         if code and code not in out.setdefault(sid, []):
             out[sid].append(code)
     return {k: tuple(v) for k, v in out.items()}
-
-
-def core_id(student_pk: int) -> str:
-    """The id a student has in a core Problem: "s" + pk, so messages naming it
-    (violations) can be turned back into names without mistaking a count."""
-    return f"s{student_pk}"
-
-
-def student_pk(cid: str) -> int:
-    return int(cid[1:])
 
 
 def core_student(student: Student, interests: tuple[str, ...] = ()) -> core.Student:
@@ -117,9 +114,9 @@ def _previous_teams(previous: TeamSet | None, ids: set[str]) -> tuple[tuple[str,
     if previous is None:
         return ()
     groups: dict[int, list[str]] = {}
-    for team_id, sid in TeamMember._unscoped.filter(team_set=previous).values_list(
-        "team_id", "student_id"
-    ):
+    for team_id, sid in TeamMember._unscoped.filter(  # safe: a set the caller checked
+        team_set=previous
+    ).values_list("team_id", "student_id"):
         if core_id(sid) in ids:
             groups.setdefault(team_id, []).append(core_id(sid))
     return tuple(tuple(g) for g in groups.values() if len(g) >= 2)
@@ -159,32 +156,44 @@ def _team_theme(problem: core.Problem, members: Sequence[str], fallback: str) ->
     return fallback
 
 
+def _user(actor: Actor) -> User | None:
+    """The actor's account for ``created_by``/``author`` fields (none for a job)."""
+    return cast("User | None", actor.user if getattr(actor.user, "pk", None) else None)
+
+
 # --- forming, moving, publishing -------------------------------------------------
 
 
 @transaction.atomic
 def teamset_form(
     *,
-    programme: Programme,
+    actor: Actor,
+    programme_id: int,
     team_size: int,
     weights: core.Weights | None = None,
     method: str = "auto",
-    previous: TeamSet | None = None,
+    previous_id: int | None = None,
     require: Sequence[tuple[int, int]] = (),
     prevent: Sequence[tuple[int, int]] = (),
     name: str = "",
     time_limit: float = 10.0,
     seed: int = 0,
     max_students: int | None = None,
-    user: Any,
-    request: Any = None,
 ) -> TeamSet:
     """Form teams from the programme's confirmed seat holders and store them (draft).
 
-    ``previous`` asks for new teammates for everyone (pairs who were together
-    there are kept apart when possible). Raises TeamError when the programme
-    is not online, has too few participants, or the core refuses the problem.
+    Hosting grant: the programme must be one the actor manages, and
+    ``previous_id`` one of its sets. ``previous`` asks for new teammates for
+    everyone (pairs who were together there are kept apart when possible).
+    Raises TeamError when the programme is not online, has too few
+    participants, or the core refuses the problem.
     """
+    programme = managed_programme(actor=actor, programme_id=programme_id)
+    previous = (
+        access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
+        if previous_id is not None
+        else None
+    )
     if programme.kind != ProgrammeKind.ONLINE:
         raise TeamError(_("Teams are formed for online programmes only."))
     if method not in METHODS:
@@ -211,8 +220,9 @@ def teamset_form(
         solution = core.form_teams(problem, method=method, time_limit=time_limit, seed=seed)
     except core.ProblemError as exc:
         raise TeamError(_("The team rules cannot be used: %(error)s") % {"error": exc}) from exc
+    # safe: the sets of the programme checked by managed_programme() above
     rounds = TeamSet._unscoped.filter(programme=programme).count()
-    team_set = TeamSet._unscoped.create(
+    team_set = TeamSet._unscoped.create(  # safe: a new set of the checked programme
         programme=programme,
         name=name or _("Teams %(n)s") % {"n": rounds + 1},
         round_number=rounds + 1,
@@ -220,11 +230,11 @@ def teamset_form(
         weights=dataclasses.asdict(weights),
         method=solution.method,
         previous=previous,
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=_user(actor),
     )
     _store_scores(team_set, solution)
     theme_names = [str(t) for t in programme.themes.all()]
-    teams = Team._unscoped.bulk_create(
+    teams = Team._unscoped.bulk_create(  # safe: the teams of the set created above
         [
             Team(
                 team_set=team_set,
@@ -237,7 +247,7 @@ def teamset_form(
             for i, members in enumerate(solution.teams)
         ]
     )
-    TeamMember._unscoped.bulk_create(
+    TeamMember._unscoped.bulk_create(  # safe: the programme's seat holders, in the new set
         [
             TeamMember(team_set=team_set, team=team, student_id=student_pk(sid))
             for team, members in zip(teams, solution.teams, strict=True)
@@ -246,12 +256,17 @@ def teamset_form(
         batch_size=1000,
     )
     audit_record(
-        request=request,
-        user=user if getattr(user, "pk", None) else None,
-        action=Action.CREATE,
+        actor=actor,
+        event=events.TEAM_SET_FORM,
         obj=team_set,
         consortium_id=programme.consortium_id,
         summary=f"team set formed: {len(teams)} teams of {len(students)} students",
+        detail={
+            "programme": programme.pk,
+            "method": team_set.method,
+            "team_size": team_size,
+            "previous": previous.pk if previous else None,
+        },
     )
     return team_set
 
@@ -267,23 +282,13 @@ def _store_scores(team_set: TeamSet, solution: core.Solution) -> None:
     team_set.save()
 
 
-def teamset_teams(team_set: TeamSet) -> list[tuple[Team, list[str]]]:
-    """Teams in number order with their members' ids as the core sees them."""
-    teams = list(Team._unscoped.filter(team_set=team_set).order_by("number"))
-    members: dict[int, list[str]] = {t.pk: [] for t in teams}
-    for team_id, sid in (
-        TeamMember._unscoped.filter(team_set=team_set)
-        .order_by("pk")
-        .values_list("team_id", "student_id")
-    ):
-        members[team_id].append(core_id(sid))
-    return [(t, members[t.pk]) for t in teams]
-
-
 def teamset_problem(team_set: TeamSet) -> core.Problem:
-    ids = TeamMember._unscoped.filter(team_set=team_set).values("student_id")
+    """The core Problem of a checked set's current members (to re-score it)."""
+    ids = TeamMember._unscoped.filter(team_set=team_set).values(  # safe: the checked set's
+        "student_id"
+    )
     students = list(
-        Student._unscoped.filter(pk__in=ids)
+        Student._unscoped.filter(pk__in=ids)  # safe: the members of the checked set
         .select_related("school", "home_municipality")
         .order_by("pk")
     )
@@ -295,33 +300,43 @@ def teamset_problem(team_set: TeamSet) -> core.Problem:
     )
 
 
+def _locked_set(actor: Actor, team_set_id: int) -> TeamSet:
+    checked = managed_set(actor=actor, team_set_id=team_set_id)
+    # safe: managed_set() above checked the actor manages this set
+    return TeamSet._unscoped.select_for_update().select_related("programme").get(pk=checked.pk)
+
+
 @transaction.atomic
 def teamset_move_member(
     *,
-    team_set: TeamSet,
+    actor: Actor,
+    team_set_id: int,
     student_id: int,
-    to_team: Team,
+    to_team_id: int,
     expected_version: int | None,
-    user: Any,
-    request: Any = None,
 ) -> TeamSet:
     """Move one student to another team of the same set and re-score every team.
 
-    Refused when the set changed since the page was loaded (``expected_version``)
-    so two staff editing at once cannot overwrite each other silently.
+    Hosting grant on a set the actor manages. Refused when the set changed
+    since the page was loaded (``expected_version``) so two staff editing at
+    once cannot overwrite each other silently.
     """
-    locked = TeamSet._unscoped.select_for_update().get(pk=team_set.pk)
+    locked = _locked_set(actor, team_set_id)
     if expected_version is not None and expected_version != locked.version:
         raise TeamError(
             _("These teams were changed by someone else meanwhile. Reload the page and try again.")
         )
-    if to_team.team_set_id != locked.pk:
-        raise TeamError(_("That team belongs to another team set."))
+    # safe: a team of the set checked above (another set's team is "not found" here)
+    to_team = Team._unscoped.filter(team_set=locked, pk=to_team_id).first()
+    if to_team is None:
+        raise TeamError(_("Choose a team."))
+    # safe: a member of the set checked above
     member = TeamMember._unscoped.filter(team_set=locked, student_id=student_id).first()
     if member is None:
         raise TeamError(_("That student is not in this team set."))
     if member.team_id == to_team.pk:
         return locked
+    # safe: the member's own team, in the set checked above
     if TeamMember._unscoped.filter(team_id=member.team_id).count() <= 1:
         raise TeamError(_("A team cannot be left empty: move someone else in first."))
     from_team_id = member.team_id
@@ -334,75 +349,72 @@ def teamset_move_member(
         if team.score != score:
             team.score = score
             team.save(update_fields=["score"])
+    before = snapshot(locked, ["version", "min_score"])
     locked.version += 1
     _store_scores(locked, solution)
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
+        actor=actor,
+        event=events.TEAM_SET_MEMBER_MOVE,
         obj=locked,
         consortium_id=locked.programme.consortium_id,
         summary=f"student {student_id} moved from team {from_team_id} to team {to_team.pk}",
+        detail={"student": student_id, "from_team": from_team_id, "to_team": to_team.pk},
+        old=before,
+        new=snapshot(locked, ["version", "min_score"]),
     )
     if locked.status == TeamSetStatus.PUBLISHED:
         _notify(to_team, NotificationKind.MOVED, exclude_user_id=None)
+        # safe: the member's former team, in the set checked above
         _notify(Team._unscoped.get(pk=from_team_id), NotificationKind.MOVED, exclude_user_id=None)
-    team_set.version = locked.version
     return locked
 
 
 @transaction.atomic
-def teamset_publish(*, team_set: TeamSet, user: Any, request: Any = None) -> TeamSet:
-    """Show the teams to their students (and mentors); notifies every member."""
-    locked = TeamSet._unscoped.select_for_update().get(pk=team_set.pk)
+def teamset_publish(*, actor: Actor, team_set_id: int) -> TeamSet:
+    """Show the teams to their students (and mentors); notifies every member.
+
+    Hosting grant on a set the actor manages; publishing twice is harmless."""
+    locked = _locked_set(actor, team_set_id)
     if locked.status == TeamSetStatus.PUBLISHED:
         return locked
+    before = snapshot(locked, ["status", "published_at"])
     locked.status = TeamSetStatus.PUBLISHED
     locked.published_at = timezone.now()
     locked.version += 1
     locked.save(update_fields=["status", "published_at", "version"])
-    for team in Team._unscoped.filter(team_set=locked):
+    for team in Team._unscoped.filter(team_set=locked):  # safe: the teams of the set checked above
         _notify(team, NotificationKind.PUBLISHED, exclude_user_id=None)
     audit_record(
-        request=request,
-        user=user if getattr(user, "pk", None) else None,
-        action=Action.UPDATE,
+        actor=actor,
+        event=events.TEAM_SET_PUBLISH,
         obj=locked,
         consortium_id=locked.programme.consortium_id,
         summary="team set published",
+        old=before,
+        new=snapshot(locked, ["status", "published_at"]),
     )
     return locked
 
 
 @transaction.atomic
-def team_theme_set(*, team: Team, theme: str, user: Any, request: Any = None) -> Team:
+def team_theme_set(*, actor: Actor, team_set_id: int, team_id: int, theme: str) -> Team:
+    """Change a team's theme (regional issue) in a set the actor manages."""
+    team_set = managed_set(actor=actor, team_set_id=team_set_id)
+    checked = access(actor, Team, grant=Grant.HOSTING, pk=team_id, team_set_id=team_set.pk)
+    team = Team._unscoped.select_for_update().get(pk=checked.pk)  # safe: access() checked it
+    before = snapshot(team, ["theme"])
     team.theme = theme.strip()[:200]
     team.save(update_fields=["theme"])
+    audit_record(
+        actor=actor,
+        event=events.TEAM_THEME_SET,
+        obj=team,
+        consortium_id=team_set.programme.consortium_id,
+        summary=f"team {team.number} theme set",
+        old=before,
+        new=snapshot(team, ["theme"]),
+    )
     return team
-
-
-# --- comparing two sets ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comparison:
-    shared_pairs: int
-    pairs_a: int
-    pairs_b: int
-
-
-def _pairs(team_set: TeamSet) -> set[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    for _team, members in teamset_teams(team_set):
-        ms = sorted(members)
-        out.update((a, b) for i, a in enumerate(ms) for b in ms[i + 1 :])
-    return out
-
-
-def teamset_compare(a: TeamSet, b: TeamSet) -> Comparison:
-    """How many pairs of teammates the two sets share."""
-    pa, pb = _pairs(a), _pairs(b)
-    return Comparison(shared_pairs=len(pa & pb), pairs_a=len(pa), pairs_b=len(pb))
 
 
 # --- team spaces: notifications, posts, files, mentors -------------------------------
@@ -411,13 +423,15 @@ def teamset_compare(a: TeamSet, b: TeamSet) -> Comparison:
 def _member_user_ids(team: Team) -> list[int]:
     return [
         uid
-        for uid in TeamMember._unscoped.filter(team=team).values_list("student__user_id", flat=True)
+        for uid in TeamMember._unscoped.filter(team=team).values_list(  # safe: a checked team
+            "student__user_id", flat=True
+        )
         if uid
     ]
 
 
 def _notify(team: Team, kind: str, *, exclude_user_id: int | None) -> None:
-    TeamNotification._unscoped.bulk_create(
+    TeamNotification._unscoped.bulk_create(  # safe: for the members of a team the door checked
         [
             TeamNotification(user_id=uid, team=team, kind=kind)
             for uid in _member_user_ids(team)
@@ -426,65 +440,90 @@ def _notify(team: Team, kind: str, *, exclude_user_id: int | None) -> None:
     )
 
 
-def _label(user: Any) -> tuple[str, str]:
+def _label(actor: Actor) -> tuple[str, str]:
     """The author's name for teammates and staff, and the first name only (for mentors)."""
-    if getattr(user, "pk", None) is None:
+    if actor.user_id is None:
         return "", ""
-    student = Student._unscoped.filter(user_id=user.pk).first()
+    # safe: the actor's own student record, if they are a student
+    student = Student._unscoped.filter(user_id=actor.user_id).first()
     if student is not None:
         return student.full_name, student.given_name
-    return str(user), str(user)
+    return actor.label, actor.label
 
 
 def post_create(
-    *, team: Team, user: Any, body: str, kind: str = PostKind.POST, client_id: uuid.UUID | None
+    *,
+    actor: Actor,
+    team_id: int,
+    body: str,
+    kind: str = PostKind.POST,
+    client_id: uuid.UUID | None,
 ) -> TeamPost:
-    """Add a post or reflection. A resend with the same ``client_id`` (double
-    submit, a retried request) returns the first post instead of a second one."""
+    """Add a post or reflection to a team the actor reaches (hosting grant: its
+    students, mentors and managing staff). A resend with the same ``client_id``
+    (double submit, a retried request) returns the first post instead of a
+    second one."""
+    team = access(actor, Team, grant=Grant.HOSTING, pk=team_id)
     body = body.strip()
     if not body:
         raise TeamError(_("Write something first."))
     if kind not in PostKind.values:
         raise TeamError(_("Unknown kind of post."))
     if client_id is not None:
+        # safe: the team checked by access() above
         existing = TeamPost._unscoped.filter(team=team, client_id=client_id).first()
         if existing is not None:
             return existing
-    label, first = _label(user)
+    label, first = _label(actor)
     try:
         with transaction.atomic():
-            post = TeamPost._unscoped.create(
+            post = TeamPost._unscoped.create(  # safe: the team checked by access() above
                 team=team,
-                author=user,
+                author=_user(actor),
                 author_label=f"{label}\t{first}"[:120],
                 kind=kind,
                 body=body[:4000],
                 client_id=client_id,
             )
+            audit_record(
+                actor=actor,
+                event=events.TEAM_POST_CREATE,
+                obj=post,
+                consortium_id=team.team_set.programme.consortium_id,
+                summary=f"{kind} in team {team.pk}",
+                detail={"team": team.pk, "kind": kind},
+            )
     except IntegrityError:
+        # safe: the team checked by access() above (the other request stored it)
         return TeamPost._unscoped.get(team=team, client_id=client_id)
-    _notify(team, NotificationKind.POST, exclude_user_id=getattr(user, "pk", None))
+    _notify(team, NotificationKind.POST, exclude_user_id=actor.user_id)
     return post
 
 
 @transaction.atomic
-def post_hide(*, post: TeamPost, user: Any, reason: str, request: Any = None) -> TeamPost:
-    """Staff moderation: the post stays stored (and audit-logged) but is no longer shown."""
+def post_hide(*, actor: Actor, post_id: int, reason: str) -> TeamPost:
+    """Staff moderation: the post stays stored (and audit-logged) but is no longer shown.
+
+    Hosting grant, for staff who manage the team's programme only."""
+    checked = managed_post(actor=actor, post_id=post_id)
     if not reason.strip():
         raise TeamError(_("Give a reason for hiding the post."))
+    post = TeamPost._unscoped.select_for_update().get(pk=checked.pk)  # safe: checked above
     if post.hidden_at is None:
+        before = snapshot(post, ["hidden_at", "hidden_reason"])
         post.hidden_at = timezone.now()
-        post.hidden_by = user
+        post.hidden_by = _user(actor)
         post.hidden_reason = reason.strip()[:200]
         post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
         audit_record(
-            request=request,
-            user=user,
-            action=Action.UPDATE,
+            actor=actor,
+            event=events.TEAM_POST_HIDE,
             obj=post,
             consortium_id=post.team.team_set.programme.consortium_id,
             summary="team post hidden (moderation)",
             detail={"reason": post.hidden_reason},
+            old=before,
+            new=snapshot(post, ["hidden_at", "hidden_reason"]),
         )
     return post
 
@@ -555,8 +594,10 @@ def _plain_text(data: bytes) -> bool:
     return not any(tag in head for tag in ("<html", "<script", "<!doctype", "<svg", "<iframe"))
 
 
-def file_upload(*, team: Team, user: Any, uploaded: UploadedFile) -> TeamFile:
-    """Store a checked file for the team (type, size and content) and notify teammates."""
+def file_upload(*, actor: Actor, team_id: int, uploaded: UploadedFile) -> TeamFile:
+    """Store a checked file for a team the actor reaches (type, size and content)
+    and notify teammates (hosting grant, as for posts)."""
+    team = access(actor, Team, grant=Grant.HOSTING, pk=team_id)
     if (uploaded.size or 0) > MAX_FILE_BYTES:
         raise TeamError(_("The file is larger than 10 MB."))
     data = uploaded.read()
@@ -564,44 +605,71 @@ def file_upload(*, team: Team, user: Any, uploaded: UploadedFile) -> TeamFile:
     content_type = file_check(name, data)
     from django.core.files.base import ContentFile
 
-    label, first = _label(user)
+    label, first = _label(actor)
     tf = TeamFile(
         team=team,
-        uploader=user,
+        uploader=_user(actor),
         uploader_label=f"{label}\t{first}"[:120],
         original_name=name,
         content_type=content_type,
         size=len(data),
     )
     tf.file.save(name, ContentFile(data), save=False)
-    tf.save()
-    _notify(team, NotificationKind.FILE, exclude_user_id=getattr(user, "pk", None))
+    with transaction.atomic():
+        tf.save()
+        audit_record(
+            actor=actor,
+            event=events.TEAM_FILE_UPLOAD,
+            obj=tf,
+            consortium_id=team.team_set.programme.consortium_id,
+            summary=f"file shared in team {team.pk}",
+            detail={"team": team.pk, "content_type": content_type, "size": len(data)},
+        )
+    _notify(team, NotificationKind.FILE, exclude_user_id=actor.user_id)
     return tf
 
 
 @transaction.atomic
 def mentor_add(
-    *, team: Team, partner: Partner, name: str, role: str = "", user: Any, request: Any = None
+    *, actor: Actor, team_id: int, partner_id: int, name: str, role: str = ""
 ) -> TeamMentor:
-    if partner.consortium_id != team.team_set.programme.consortium_id:
+    """Add a mentor of a partner of the consortium to a team the actor manages."""
+    team = access(actor, Team, grant=Grant.HOSTING, pk=team_id)
+    if not may_manage(actor.principal, team.team_set):
+        raise refusal(actor, "teams.team", Grant.HOSTING, pk=team_id)
+    partner = Partner.objects.filter(pk=partner_id).first()
+    if partner is None or partner.consortium_id != team.team_set.programme.consortium_id:
         raise TeamError(_("That partner is not in this consortium."))
     if not name.strip():
         raise TeamError(_("Give the mentor's name."))
-    mentor, _created = TeamMentor._unscoped.get_or_create(
+    mentor, created = TeamMentor._unscoped.get_or_create(  # safe: the team checked above
         team=team, partner=partner, name=name.strip()[:100], defaults={"role": role.strip()[:100]}
     )
-    audit_record(
-        request=request,
-        user=user,
-        action=Action.CREATE,
-        obj=mentor,
-        consortium_id=partner.consortium_id,
-        summary=f"mentor added to team {team.pk}",
-    )
+    if created:
+        audit_record(
+            actor=actor,
+            event=events.TEAM_MENTOR_ADD,
+            obj=mentor,
+            consortium_id=partner.consortium_id,
+            summary=f"mentor added to team {team.pk}",
+            new=snapshot(mentor, ["team", "partner", "name", "role"]),
+        )
     return mentor
 
 
-def notifications_read(*, user: Any, team: Team) -> int:
-    return TeamNotification._unscoped.filter(user=user, team=team, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+def notifications_read(*, actor: Actor, team_id: int) -> int:
+    """Mark the actor's own notifications of a team they reach as read."""
+    team = access(actor, Team, grant=Grant.HOSTING, pk=team_id)
+    n = TeamNotification._unscoped.filter(  # safe: the actor's own notifications only
+        user_id=actor.user_id or 0, team=team, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    if n:
+        audit_record(
+            actor=actor,
+            event=events.TEAM_NOTIFICATIONS_READ,
+            obj=team,
+            consortium_id=team.team_set.programme.consortium_id,
+            summary=f"{n} notifications read",
+            detail={"count": n},
+        )
+    return n

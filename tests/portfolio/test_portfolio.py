@@ -150,7 +150,10 @@ def test_json_export_is_complete(world: World, client_as) -> None:  # type: igno
     assert payload["programmes"][0]["start"] == "2026-04-06"
     assert "他人の感想" not in json.dumps(payload, ensure_ascii=False)
     with system_scope(reason="test"):
-        assert AuditEvent.objects.filter(action="export", summary__contains="JSON").exists()
+        [exported] = AuditEvent.objects.filter(action="portfolio.export")
+    assert exported.detail == {"format": "json"} and exported.object_id == str(
+        world.a.students[1].pk
+    )
 
 
 def test_pdf_embeds_the_japanese_font(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
@@ -158,6 +161,8 @@ def test_pdf_embeds_the_japanese_font(world: World, client_as) -> None:  # type:
     response = client_as(Role.STUDENT).get(reverse("portfolio:export_pdf"))
     body = b"".join(response.streaming_content)
     assert body.startswith(b"%PDF") and b"IPAexGothic" in body and b"FontFile2" in body
+    with system_scope(reason="test"):
+        assert AuditEvent.objects.filter(action="portfolio.export", detail__format="pdf").exists()
     with system_scope(reason="test"):
         data = portfolio_for(me)
     data["student"]["name"] = "𠮷田 花子"
@@ -189,6 +194,10 @@ def test_share_shows_only_chosen_sections(world: World, client_as, client) -> No
         )
     assert len(shares) == 1
     share = shares[0]
+    with system_scope(reason="test"):
+        [created] = AuditEvent.objects.filter(action="portfolio_share.create")
+    assert created.object_id == str(share.pk)
+    assert created.detail["new"]["sections"] == ["regions"]
     from django.test import Client
 
     anonymous = Client()
@@ -202,13 +211,19 @@ def test_share_shows_only_chosen_sections(world: World, client_as, client) -> No
     with system_scope(reason="test"):
         assert (
             AuditEvent.objects.filter(
-                action="view", object_type="portfolio.portfolioshare", object_id=str(share.pk)
+                action="portfolio_share.view",
+                object_type="portfolio.portfolioshare",
+                object_id=str(share.pk),
             ).count()
             == 1
         )
     # Withdrawn: the link is gone at once.
     withdraw = reverse("portfolio:share_withdraw", kwargs={"share_id": share.pk})
     assert student_client.post(withdraw).status_code == 302
+    assert student_client.post(withdraw).status_code == 302  # twice: harmless, logged once
+    with system_scope(reason="test"):
+        [withdrawn] = AuditEvent.objects.filter(action="portfolio_share.withdraw")
+    assert withdrawn.detail["old"] == {"withdrawn_at": None} and withdrawn.detail["new"]
     assert (
         anonymous.get(reverse("portfolio:shared", kwargs={"share_token": share.token})).status_code
         == 404
@@ -272,3 +287,35 @@ def test_guardian_sees_and_withdraws_a_childs_share(world: World, client_as) -> 
     with system_scope(reason="test"):
         share.refresh_from_db()
     assert share.withdrawn_at is not None
+
+
+def test_a_host_who_is_also_a_guardian_cannot_withdraw_a_guests_share(world: World) -> None:
+    """The guest's host family sees the guest for hosting only: withdrawing the
+    guest's share needs full access (the guest, their guardians) and is refused."""
+    from django.test import Client
+
+    from ekkyo.accounts.models import Membership
+    from ekkyo.people.models import Guardian, GuardianLink
+
+    from ..factories import user
+
+    with system_scope(reason="test"):
+        share = PortfolioShare._unscoped.create(
+            student=world.guest, recipient_kind="school", recipient_label="進学先",
+            sections=["programmes"],
+        )  # fmt: skip
+        me = user("guardian-host@example.jp", mfa=True)
+        mine = Guardian._unscoped.create(consortium=world.a.consortium, family_name="兼務", user=me)
+        GuardianLink.objects.create(guardian=mine, student=world.a.students[1])
+        Membership.objects.create(
+            user=me, role=Role.HOST, consortium=world.a.consortium, host_family=world.a.family
+        )
+    client = Client()
+    client.force_login(me)
+    url = reverse("portfolio:share_withdraw", kwargs={"share_id": share.pk})
+    assert client.post(url).status_code == 404
+    assert "進学先" not in client.get(reverse("portfolio:children")).content.decode()
+    with system_scope(reason="test"):
+        share.refresh_from_db()
+        assert share.withdrawn_at is None
+        assert not AuditEvent.objects.filter(action="portfolio_share.withdraw").exists()

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from ekkyo.accounts.selectors import principal_for_user
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
+from ekkyo.tenancy.actor import Actor, system_actor
 from ekkyo.tenancy.principal import system_scope
 
 from ..factories import World, municipality, programme, school, student
@@ -70,3 +72,12 @@ def online(world: World) -> Online:
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
+
+
+def actor_of(u: Any) -> Actor:
+    """The actor a request by ``u`` would have (a fresh principal)."""
+    u._ekkyo_principal = None
+    return Actor(principal=principal_for_user(u), user_id=u.pk, label=str(u), user=u)
+
+
+SYSTEM = system_actor(reason="test arrange")

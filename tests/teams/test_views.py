@@ -20,7 +20,7 @@ from ekkyo.teams.models import Team, TeamFile, TeamMember, TeamPost, TeamSet
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import World, user
-from .conftest import Online
+from .conftest import SYSTEM, Online
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +43,14 @@ def _login(client: Client, world: World, role: Role) -> Client:
 def _formed(online: Online, world: World, *, publish: bool = True) -> TeamSet:
     with system_scope(reason="test arrange"):
         ts = services.teamset_form(
-            programme=online.programme, team_size=4, method="heuristic", time_limit=2, user=None
+            actor=SYSTEM,
+            programme_id=online.programme.pk,
+            team_size=4,
+            method="heuristic",
+            time_limit=2,
         )
         if publish:
-            ts = services.teamset_publish(team_set=ts, user=None)
+            ts = services.teamset_publish(actor=SYSTEM, team_set_id=ts.pk)
     return ts
 
 
@@ -90,6 +94,39 @@ def test_staff_of_another_town_is_refused(client: Client, world: World, online: 
     assert client.get(f"/teams/sets/{ts.pk}/").status_code == 404
     assert client.get(f"/teams/sets/{ts.pk}/teams.xlsx").status_code == 404
     assert client.get(f"/teams/{team.pk}/").status_code == 404  # type: ignore[union-attr]
+
+
+def test_another_towns_staff_cannot_moderate_or_move(
+    client: Client, world: World, online: Online
+) -> None:
+    ts = _formed(online, world)
+    with system_scope(reason="test arrange"):
+        other = user("town-other@example.jp", mfa=True)
+        Membership.objects.create(
+            user=other,
+            role=Role.MUNICIPALITY_STAFF,
+            consortium=world.a.consortium,
+            municipality=world.a2.municipality,
+        )
+        team = TeamMember.objects.get(team_set=ts, student=world.a.students[1]).team
+        post = TeamPost.objects.create(team=team, body="投稿", author_label="a\tb")
+        pairs = services.teamset_teams(ts)
+    client.force_login(other)
+    assert client.post(f"/teams/posts/{post.pk}/hide/", {"reason": "x"}).status_code == 404
+    move = {
+        "action": "move",
+        "student": services.student_pk(pairs[0][1][0]),
+        "to_team": pairs[1][0].pk,
+    }
+    assert client.post(f"/teams/sets/{ts.pk}/", move).status_code == 404
+    with system_scope(reason="test assert"):
+        post.refresh_from_db()
+        assert post.hidden_at is None
+        version = ts.version
+        ts.refresh_from_db()
+        assert ts.version == version
+        denied = AuditEvent.objects.filter(action="access.denied", actor_id=other.pk)
+        assert {d.detail["model"] for d in denied} >= {"teams.teampost", "teams.teamset"}
 
 
 def test_move_form_updates_scores_and_stale_version_is_refused(
@@ -137,19 +174,21 @@ def test_xlsx_lists_every_member(client: Client, world: World, online: Online) -
     for s in online.students:
         assert s.full_name in cells
     with system_scope(reason="test assert"):
-        assert AuditEvent.objects.filter(action="export", object_type="teams.teamset").exists()
+        [export] = AuditEvent.objects.filter(action="team_set.export")
+        assert export.object_id == str(ts.pk)
+        assert export.detail["students"] == len(online.students)
 
 
 def test_compare_two_sets(client: Client, world: World, online: Online) -> None:
     a = _formed(online, world)
     with system_scope(reason="test arrange"):
         b = services.teamset_form(
-            programme=online.programme,
+            actor=SYSTEM,
+            programme_id=online.programme.pk,
             team_size=3,
             method="heuristic",
             time_limit=2,
-            previous=a,
-            user=None,
+            previous_id=a.pk,
         )
     _login(client, world, Role.CONSORTIUM_ADMIN)
     response = client.get(f"/teams/programmes/{online.programme.pk}/compare/?a={a.pk}&b={b.pk}")
@@ -222,6 +261,17 @@ def test_post_file_and_moderation_on_the_team_page(
     assert staff.post(f"/teams/posts/{post.pk}/hide/", {"reason": "個人情報"}).status_code == 302
     assert "よろしく" not in student.get(f"/teams/{team.pk}/").content.decode()
     assert "個人情報" in staff.get(f"/teams/{team.pk}/").content.decode()
+    with system_scope(reason="test assert"):
+        assert AuditEvent.objects.filter(action="team_post.hide", object_id=str(post.pk)).exists()
+        assert AuditEvent.objects.filter(action="team_post.create").count() == 1
+        assert AuditEvent.objects.filter(action="team_file.upload").count() == 1
+        assert AuditEvent.objects.filter(action="team.view", object_id=str(team.pk)).exists()
+        assert AuditEvent.objects.filter(action="team.notifications.read").exists()
+    assert staff.get(f"/teams/files/{tf.pk}/").status_code == 200
+    with system_scope(reason="test assert"):
+        # Staff downloads are views of personal data; the team's own are not logged.
+        [download] = AuditEvent.objects.filter(action="team_file.download")
+    assert download.actor_id == world.a.users[Role.CONSORTIUM_ADMIN].pk
     # Another tenant's student cannot fetch the file.
     outsider = Client()
     with system_scope(reason="test arrange"):
@@ -238,7 +288,7 @@ def test_mentor_sees_first_names_only(client: Client, world: World, online: Onli
         )
         Membership.objects.filter(user=world.a.users[Role.PARTNER]).update(partner=partner)
         team = TeamMember.objects.get(team_set=ts, student=world.a.students[1]).team
-        services.mentor_add(team=team, partner=partner, name="技師 佐藤", user=None)
+        services.mentor_add(actor=SYSTEM, team_id=team.pk, partner_id=partner.pk, name="技師 佐藤")
         members = [
             m.student for m in TeamMember.objects.filter(team=team).select_related("student")
         ]
