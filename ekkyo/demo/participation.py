@@ -45,6 +45,7 @@ from ekkyo.programmes.models import (
     Theme,
 )
 from ekkyo.registry.models import Consortium, Member, School
+from ekkyo.tenancy.actor import system_actor
 
 TITLES = {
     ProgrammeKind.ONLINE: [
@@ -316,9 +317,10 @@ def seed_participation(
         ],
         batch_size=2000,
     )
+    seeder = system_actor(reason="seed-demo: allocation round", consortium_id=consortium.pk)
     with notifications.suppressed():
-        summary = workflow.round_allocate(round_=r, user=None)
-        workflow.round_publish(round_=r, user=None)
+        summary = workflow.round_allocate(actor=seeder, round_id=r.pk)
+        workflow.round_publish(actor=seeder, round_id=r.pk)
     progress(
         f"allocation round: {len(apps)} applications, {summary.placed} placed, "
         f"{summary.waitlisted} waitlisted, {summary.excluded} not considered"

@@ -1,4 +1,8 @@
-"""Pages of the application workflow for students, guardians, schools and the secretariat."""
+"""Pages of the application workflow for students, guardians, schools and the secretariat.
+
+Views parse, call a door (``applications``, ``participation``) or a selector,
+and render; the application, round or student a page acts on is fetched by
+the door at the grant the route declares."""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ekkyo.people.models import Guardian, Student
+from ekkyo.people.models import Student
 from ekkyo.tenancy.access import Grant, require_roles
+from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal, Role
 
 from .applications import (
@@ -31,6 +36,7 @@ from .applications import (
     consents_missing,
     consents_required,
     round_allocate,
+    round_create,
     round_fill_from_waitlists,
     round_publish,
     round_second,
@@ -49,17 +55,33 @@ from .models import (
     SchoolDecision,
     Seat,
 )
-from .selectors import ineligibility
+from .participation import reflection_save
+from .selectors import (
+    application_for,
+    approvals_pending,
+    guardian_applications,
+    ineligibility,
+    own_student,
+    reflection_of,
+    round_for_student,
+    round_managed,
+)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.principal  # type: ignore[attr-defined,no-any-return]
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _student(request: HttpRequest) -> Student:
-    return Student.objects.select_related("school", "home_municipality").get(
-        pk=_principal(request).student_id
-    )
+    student = own_student(actor=_actor(request))
+    if student is None:
+        raise Http404
+    return student
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else 0
 
 
 # --- students -------------------------------------------------------------------
@@ -115,20 +137,11 @@ def explain(application: Application) -> list[dict[str, Any]]:
     ]
 
 
-def _round_for_student(request: HttpRequest, round_id: int) -> AllocationRound:
-    student = _student(request)
-    round_ = AllocationRound.objects.filter(
-        pk=round_id, consortium_id=student.consortium_id
-    ).first()
-    if round_ is None or round_.status == RoundStatus.DRAFT:
-        raise Http404
-    return round_
-
-
 @require_http_methods(["GET", "POST"])
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def apply(request: HttpRequest, round_id: int) -> HttpResponse:
-    round_ = _round_for_student(request, round_id)
+    actor = _actor(request)
+    round_ = round_for_student(actor=actor, round_id=round_id)
     student = _student(request)
     programmes = list(
         round_.programmes.filter(status=ProgrammeStatus.PUBLISHED).prefetch_related("questions")
@@ -157,15 +170,14 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
         if not error:
             try:
                 application = application_save(
-                    round_=round_,
-                    student=student,
+                    actor=actor,
+                    round_id=round_.pk,
+                    student_id=student.pk,
                     choices=choices,
                     expected_version=int(version) if version.isdigit() else None,
-                    user=request.user,
-                    request=request,
                 )
                 if request.POST.get("action") == "submit":
-                    application_submit(application=application, user=request.user, request=request)
+                    application_submit(actor=actor, application_id=application.pk)
                     messages.success(request, _("Your application was submitted."))
                 else:
                     messages.success(request, _("Your choices were saved. Submit them when ready."))
@@ -198,20 +210,15 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
 def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
     """Withdrawal asks once more (a seat given is released for someone else)."""
-    application = (
-        Application.objects.filter(pk=application_id)
-        .select_related("round", "student", "placed_programme")
-        .first()
-    )
-    if application is None:
-        raise Http404
+    actor = _actor(request)
+    application = application_for(actor=actor, application_id=application_id, grant=Grant.FULL)
     back = (
         "programmes:my_applications"
-        if _principal(request).has_role(Role.STUDENT)
+        if actor.principal.has_role(Role.STUDENT)
         else "programmes:consents"
     )
     if request.method == "POST":
-        application_withdraw(application=application, user=request.user, request=request)
+        application_withdraw(actor=actor, application_id=application.pk)
         messages.info(request, _("The application was withdrawn."))
         return redirect(back)
     return render(request, "programmes/withdraw.html", {"application": application, "back": back})
@@ -223,30 +230,22 @@ def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_roles(Role.GUARDIAN, grant=Grant.FULL)
 def consents(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
-    guardian = Guardian.objects.get(pk=principal.guardian_id)
-    applications = (
-        Application.objects.filter(student_id__in=principal.child_student_ids)
-        .exclude(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
-        .select_related("round", "student", "placed_programme")
-        .prefetch_related("choices__programme")
-        .order_by("-round__opens_at")
-    )
+    actor = _actor(request)
+    applications = guardian_applications(actor=actor)
     if request.method == "POST":
-        application = applications.filter(pk=request.POST.get("application", "0") or 0).first()
-        if application is None:
-            raise Http404
-        if request.POST.get("action") == "give":
-            if not request.POST.get("agree"):
-                messages.error(request, _("Tick the box to show you have read the notice."))
-            else:
-                consent_give(
-                    application=application, guardian=guardian, user=request.user, request=request
-                )
-                messages.success(request, _("Thank you. Your consent was recorded."))
-        elif request.POST.get("action") == "withdraw":
-            consent_withdraw(application=application, user=request.user, request=request)
+        # The doors fetch the application at FULL and check it is a child's.
+        application_id = _posted_id(request, "application")
+        action = request.POST.get("action")
+        if action == "give" and request.POST.get("agree"):
+            consent_give(actor=actor, application_id=application_id)
+            messages.success(request, _("Thank you. Your consent was recorded."))
+        elif action == "withdraw":
+            consent_withdraw(actor=actor, application_id=application_id)
             messages.info(request, _("Your consent was withdrawn."))
+        elif not applications.filter(pk=application_id).exists():
+            raise Http404
+        elif action == "give":
+            messages.error(request, _("Tick the box to show you have read the notice."))
         return redirect("programmes:consents")
     rows = [
         {"application": a, "required": consents_required(a), "missing": consents_missing(a)}
@@ -261,27 +260,17 @@ def consents(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_roles(Role.SCHOOL_STAFF, Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def approvals(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
-    scope = Q(student__school_id__in=principal.school_ids) | Q(
-        round__consortium_id__in=principal.admin_consortium_ids
-    )
-    pending = (
-        Application.objects.filter(scope, status=ApplicationStatus.SUBMITTED)
-        .select_related("round", "student__school")
-        .prefetch_related("choices__programme")
-        .order_by("school_decision", "student__grade", "student__family_name_kana")
-    )
+    actor = _actor(request)
+    pending = approvals_pending(actor=actor)
     if request.method == "POST":
-        application = pending.filter(pk=request.POST.get("application", "0") or 0).first()
-        if application is None:
-            raise Http404
+        # The application id comes from the form: school_decide fetches it at
+        # FULL (the student's school or the secretariat; 404 and audited otherwise).
         try:
             school_decide(
-                application=application,
+                actor=actor,
+                application_id=_posted_id(request, "application"),
                 approve=request.POST.get("action") == "approve",
                 note=request.POST.get("note", ""),
-                user=request.user,
-                request=request,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -336,7 +325,7 @@ class RoundForm(forms.ModelForm):
 
 
 def _admin_consortium(request: HttpRequest) -> int:
-    ids = sorted(_principal(request).admin_consortium_ids)
+    ids = sorted(_actor(request).principal.admin_consortium_ids)
     if not ids:
         raise Http404
     return ids[0]
@@ -354,14 +343,17 @@ def rounds(request: HttpRequest) -> HttpResponse:
     }
     form = RoundForm(request.POST or None, consortium_id=consortium_id, initial=initial)
     if request.method == "POST" and form.is_valid():
-        round_ = form.save(commit=False)
-        round_.consortium_id = consortium_id
-        round_.save()
-        form.save_m2m()
+        data = dict(form.cleaned_data)
+        round_ = round_create(
+            actor=_actor(request),
+            consortium_id=consortium_id,
+            data=data,
+            programme_ids=[p.pk for p in data.pop("programmes", [])],
+        )
         messages.success(request, _("The round was created. Open it when it is ready."))
         return redirect("programmes:round_manage", round_id=round_.pk)
     qs = AllocationRound.objects.filter(
-        consortium_id__in=_principal(request).admin_consortium_ids
+        consortium_id__in=_actor(request).principal.admin_consortium_ids
     ).annotate(n=Count("applications", filter=~Q(applications__status=ApplicationStatus.DRAFT)))
     return render(request, "programmes/rounds.html", {"rounds": qs, "form": form})
 
@@ -369,11 +361,8 @@ def rounds(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_roles(Role.CONSORTIUM_ADMIN, grant=Grant.FULL)
 def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
-    round_ = AllocationRound.objects.filter(
-        pk=round_id, consortium_id__in=_principal(request).admin_consortium_ids
-    ).first()
-    if round_ is None:
-        raise Http404
+    actor = _actor(request)
+    round_ = round_managed(actor=actor, round_id=round_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -383,11 +372,9 @@ def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
                     "close": RoundStatus.CLOSED,
                     "reopen": RoundStatus.OPEN,
                 }
-                round_set_status(
-                    round_=round_, status=target[action], user=request.user, request=request
-                )
+                round_set_status(actor=actor, round_id=round_.pk, status=target[action])
             elif action == "allocate":
-                s = round_allocate(round_=round_, user=request.user, request=request)
+                s = round_allocate(actor=actor, round_id=round_.pk)
                 messages.success(
                     request,
                     _(
@@ -397,20 +384,20 @@ def round_manage(request: HttpRequest, round_id: int) -> HttpResponse:
                     % s.__dict__,
                 )
             elif action == "publish":
-                n = round_publish(round_=round_, user=request.user, request=request)
+                n = round_publish(actor=actor, round_id=round_.pk)
                 messages.success(request, _("Results published; %(n)s seats created.") % {"n": n})
             elif action == "waitlist":
-                n = round_fill_from_waitlists(round_=round_, user=request.user, request=request)
+                n = round_fill_from_waitlists(actor=actor, round_id=round_.pk)
                 messages.success(
                     request, _("%(n)s freed seats were offered from the waiting lists.") % {"n": n}
                 )
             elif action == "second":
                 now = timezone.now()
                 second = round_second(
-                    round_=round_,
+                    actor=actor,
+                    round_id=round_.pk,
                     opens_at=now,
                     closes_at=now + timedelta(days=7),
-                    user=request.user,
                 )
                 messages.success(request, _("A second round was prepared for the free seats."))
                 return redirect("programmes:round_manage", round_id=second.pk)
@@ -459,26 +446,19 @@ class ReflectionForm(forms.ModelForm):
 @require_roles(Role.STUDENT, grant=Grant.FULL)
 def reflection(request: HttpRequest, programme_id: int) -> HttpResponse:
     """After taking part, the student writes what they learned (feeds the portfolio)."""
-    student = _student(request)
-    seat = (
-        Seat.objects.filter(student=student, programme_id=programme_id, cancelled_at__isnull=True)
-        .select_related("programme")
-        .first()
-    )
-    if seat is None:
-        raise Http404
-    existing = Reflection.objects.filter(student=student, programme_id=programme_id).first()
+    actor = _actor(request)
+    programme, existing = reflection_of(actor=actor, programme_id=programme_id)
     form = ReflectionForm(request.POST or None, instance=existing)
     if request.method == "POST" and form.is_valid():
-        obj = form.save(commit=False)
-        obj.student = student
-        obj.programme = seat.programme
-        obj.save()
+        reflection_save(
+            actor=actor,
+            programme_id=programme.pk,
+            about_other_region=form.cleaned_data["about_other_region"],
+            about_own_region=form.cleaned_data["about_own_region"],
+        )
         messages.success(request, _("Thank you. Your reflection was saved."))
         return redirect("programmes:my_applications")
-    return render(
-        request, "programmes/reflection.html", {"form": form, "programme": seat.programme}
-    )
+    return render(request, "programmes/reflection.html", {"form": form, "programme": programme})
 
 
 def todo_for(principal: Principal) -> list[dict[str, Any]]:

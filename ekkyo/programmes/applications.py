@@ -14,8 +14,18 @@
   tells every applicant what they got and why. Unfilled seats can go to a
   second round (``round_second``).
 
-Every write is atomic, takes the acting user, writes an audit record, and
-sends the emails of the status change (``notifications``).
+Every door takes the acting :class:`Actor` first, fetches what it acts on
+at the grant it needs (an application or a student at ``Grant.FULL``: only
+the student, their guardians, their school, their towns and the secretariat
+may apply, consent, approve or withdraw; a round through
+``selectors.round_managed``: the secretariat of its consortium), is atomic
+with the rows it changes locked, writes an audit row with a specific event
+code (``programmes.events``) and the old and new values, and sends the emails
+of the status change (``notifications``) after the transaction commits.
+
+The ``_unscoped`` reads below each say why they are safe: after ``access()``
+the rows are about the one student or round checked, and the allocation
+reads every application of a round the secretariat runs.
 """
 
 from __future__ import annotations
@@ -30,12 +40,13 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
+from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import allocation as da
-from ekkyo.people.models import Consent, ConsentPurpose, Guardian, Student
+from ekkyo.people.models import Consent, ConsentPurpose, Student
+from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.actor import Actor
 
-from . import notifications
+from . import events, notifications
 from .models import (
     OFFLINE_KINDS,
     AllocationRound,
@@ -47,7 +58,17 @@ from .models import (
     SchoolDecision,
     Seat,
 )
-from .selectors import ineligibility, school_level_of
+from .selectors import (
+    _refusal,
+    approval_filter,
+    ineligibility,
+    round_managed,
+    school_level_of,
+)
+from .services import user_of
+
+APPLICATION_STATE = ("status", "school_decision", "placed_programme", "version")
+ROUND_STATE = ("status", "allocated_at", "published_at")
 
 
 class ApplicationError(Exception):
@@ -80,7 +101,7 @@ def consents_missing(application: Application) -> list[str]:
     if not needed:
         return []
     given = set(
-        Consent._unscoped.filter(
+        Consent._unscoped.filter(  # safe: the consents of the application's own student
             student_id=application.student_id,
             scope=_scope(application.round),
             purpose__in=needed,
@@ -90,58 +111,94 @@ def consents_missing(application: Application) -> list[str]:
     return [p for p in needed if p not in given]
 
 
+# Consent is given on applications past the draft stage (the guardians' page).
+CONSENTABLE = [
+    s
+    for s in ApplicationStatus.values
+    if s not in (ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN)
+]
+
+
+def _application_locked(actor: Actor, application_id: int, **lookup: Any) -> Application:
+    """An application whose student the actor sees in full, locked for the change."""
+    checked = access(actor, Application, grant=Grant.FULL, pk=application_id, **lookup)
+    return Application._unscoped.select_for_update().get(  # safe: access() checked it above
+        pk=checked.pk
+    )
+
+
+def _guardians_application(actor: Actor, application_id: int) -> Application:
+    """An application of one of the actor's children (a guardian gives consent;
+    a system job may record it too), locked for the change."""
+    application = _application_locked(actor, application_id, status__in=CONSENTABLE)
+    if not actor.principal.system and (
+        application.student_id not in actor.principal.child_student_ids
+    ):
+        raise _refusal(actor, Application, {"pk": application_id}, "guardian")
+    return application
+
+
 @transaction.atomic
-def consent_give(
-    *,
-    application: Application,
-    guardian: Guardian | None,
-    user: Any,
-    request: Any = None,
-    method: str = "online",
-) -> list[Consent]:
-    """Record consent for every purpose this application needs (idempotent)."""
+def consent_give(*, actor: Actor, application_id: int, method: str = "online") -> list[Consent]:
+    """Record consent for every purpose this application needs (idempotent).
+
+    Only the student's guardian (or a system job) records it; the guardian
+    recorded is the actor's own guardian record."""
+    application = _guardians_application(actor, application_id)
     created = []
     for purpose in consents_missing(application):
         created.append(
-            Consent._unscoped.create(
+            Consent._unscoped.create(  # safe: access() checked the student above
                 student_id=application.student_id,
-                guardian=guardian,
+                guardian_id=actor.principal.guardian_id,
                 purpose=purpose,
                 scope=_scope(application.round),
                 notice_version=application.round.notice_version,
-                recorded_by=user if getattr(user, "pk", None) else None,
+                recorded_by=user_of(actor),
                 method=method,
             )
         )
     if created:
         audit_record(
-            request=request,
-            user=user,
-            action=Action.CREATE,
+            actor=actor,
+            event=events.CONSENT_GIVE,
             obj=application.student,
             summary=f"consent given ({', '.join(c.purpose for c in created)})",
-            detail={"round": application.round_id, "method": method},
+            detail={
+                "round": application.round_id,
+                "application": application.pk,
+                "method": method,
+                "purposes": [c.purpose for c in created],
+            },
         )
         notifications.application_changed(application, "consent_given")
     return created
 
 
 @transaction.atomic
-def consent_withdraw(*, application: Application, user: Any, request: Any = None) -> int:
-    """Withdraw the round's consents; the application can no longer be allocated."""
-    n = Consent._unscoped.filter(
+def consent_withdraw(*, actor: Actor, application_id: int) -> int:
+    """Withdraw the round's consents; the application can no longer be allocated.
+
+    Only the student's guardian (or a system job) withdraws it."""
+    application = _guardians_application(actor, application_id)
+    withdrawn = Consent._unscoped.filter(  # safe: access() checked the student above
         student_id=application.student_id,
         scope=_scope(application.round),
         withdrawn_at__isnull=True,
-    ).update(withdrawn_at=timezone.now())
+    )
+    purposes = sorted(withdrawn.values_list("purpose", flat=True))
+    n = withdrawn.update(withdrawn_at=timezone.now())
     if n:
         audit_record(
-            request=request,
-            user=user,
-            action=Action.UPDATE,
+            actor=actor,
+            event=events.CONSENT_WITHDRAW,
             obj=application.student,
             summary="consent withdrawn",
-            detail={"round": application.round_id},
+            detail={
+                "round": application.round_id,
+                "application": application.pk,
+                "purposes": purposes,
+            },
         )
         notifications.application_changed(application, "consent_withdrawn")
     return n
@@ -157,25 +214,35 @@ class ChoiceInput:
 
 
 def _lock_application(round_: AllocationRound, student: Student) -> Application:
+    # safe: the caller checked the student with access() at FULL
     application, _ = Application._unscoped.get_or_create(round=round_, student=student)
-    return Application._unscoped.select_for_update().get(pk=application.pk)
+    return Application._unscoped.select_for_update().get(  # safe: the same checked student
+        pk=application.pk
+    )
 
 
 @transaction.atomic
 def application_save(
     *,
-    round_: AllocationRound,
-    student: Student,
+    actor: Actor,
+    round_id: int,
+    student_id: int,
     choices: list[ChoiceInput],
     expected_version: int | None,
-    user: Any,
-    request: Any = None,
 ) -> Application:
     """Replace the student's ranked choices (draft or submitted, before closing).
 
-    ``expected_version`` guards against lost updates from two tabs or a
-    double submit: a save based on an older version is refused.
+    Needs FULL access to the student (the student themself, in practice);
+    the round must be one of the student's consortium. ``expected_version``
+    guards against lost updates from two tabs or a double submit: a save
+    based on an older version is refused.
     """
+    student = access(actor, Student, grant=Grant.FULL, pk=student_id)
+    round_ = AllocationRound.objects.filter(
+        pk=round_id, consortium_id=student.consortium_id
+    ).first()
+    if round_ is None:
+        raise ApplicationError(_("This round is not accepting applications now."))
     if not round_.is_open():
         raise ApplicationError(_("This round is not accepting applications now."))
     application = _lock_application(round_, student)
@@ -232,47 +299,61 @@ def application_save(
             for i, c in enumerate(choices, start=1)
         ]
     )
+    old = snapshot(application, APPLICATION_STATE)
     application.version += 1
     application.save(update_fields=["version", "status", "updated_at"])
     audit_record(
-        request=request, user=user, action=Action.UPDATE, obj=student, summary="application saved"
+        actor=actor,
+        event=events.APPLICATION_SAVE,
+        obj=student,
+        summary="application saved",
+        detail={"application": application.pk, "round": round_.pk, "programmes": ids},
+        old=old,
+        new=snapshot(application, APPLICATION_STATE),
     )
     return application
 
 
 @transaction.atomic
-def application_submit(*, application: Application, user: Any, request: Any = None) -> Application:
-    application = Application._unscoped.select_for_update().get(pk=application.pk)
+def application_submit(*, actor: Actor, application_id: int) -> Application:
+    """Submit the saved choices (needs FULL access to the student); twice is once."""
+    application = _application_locked(actor, application_id)
     if not application.round.is_open():
         raise ApplicationError(_("This round is not accepting applications now."))
     if not application.choices.exists():
         raise ApplicationError(_("Choose at least one programme."))
     if application.status == ApplicationStatus.SUBMITTED:
         return application  # a double submit changes nothing
+    old = snapshot(application, APPLICATION_STATE)
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = timezone.now()
     application.school_decision = SchoolDecision.PENDING
     application.version += 1
     application.save()
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
+        actor=actor,
+        event=events.APPLICATION_SUBMIT,
         obj=application.student,
         summary="application submitted",
+        detail={"application": application.pk, "round": application.round_id},
+        old=old,
+        new=snapshot(application, APPLICATION_STATE),
     )
     notifications.application_changed(application, "submitted")
     return application
 
 
 @transaction.atomic
-def application_withdraw(*, application: Application, user: Any, request: Any = None) -> None:
-    """Withdraw at any stage; a seat already given is released."""
-    application = Application._unscoped.select_for_update().get(pk=application.pk)
+def application_withdraw(*, actor: Actor, application_id: int) -> Application:
+    """Withdraw at any stage; a seat already given is released.
+
+    Needs FULL access to the student (the student or a guardian)."""
+    application = _application_locked(actor, application_id)
     if application.status == ApplicationStatus.WITHDRAWN:
-        return
+        return application
+    released: list[int] = []
     if application.placed_programme_id and application.round.status == RoundStatus.PUBLISHED:
-        for seat in Seat._unscoped.filter(
+        for seat in Seat._unscoped.filter(  # safe: the seats of the student checked above
             student_id=application.student_id,
             programme_id=application.placed_programme_id,
             cancelled_at__isnull=True,
@@ -280,39 +361,61 @@ def application_withdraw(*, application: Application, user: Any, request: Any = 
             Programme.objects.select_for_update().get(pk=seat.programme_id)
             seat.cancelled_at = timezone.now()
             seat.save(update_fields=["cancelled_at"])
+            released.append(seat.pk)
+    old = snapshot(application, APPLICATION_STATE)
     application.status = ApplicationStatus.WITHDRAWN
     application.version += 1
     application.save()
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
+        actor=actor,
+        event=events.APPLICATION_WITHDRAW,
         obj=application.student,
         summary="application withdrawn",
+        detail={
+            "application": application.pk,
+            "round": application.round_id,
+            "seats_released": released,
+        },
+        old=old,
+        new=snapshot(application, APPLICATION_STATE),
     )
     notifications.application_changed(application, "withdrawn")
+    return application
 
 
 @transaction.atomic
 def school_decide(
-    *, application: Application, approve: bool, note: str, user: Any, request: Any = None
+    *, actor: Actor, application_id: int, approve: bool, note: str = ""
 ) -> Application:
-    application = Application._unscoped.select_for_update().get(pk=application.pk)
+    """The school's (or the secretariat's) approval or refusal of a submitted application.
+
+    Needs FULL access to the student *and* the application to be one the
+    actor decides (``selectors.approval_filter``: a student of its school, or
+    a round of its consortium): a host school that sees an applicant only for
+    hosting gets 404, audited."""
+    application = _application_locked(actor, application_id)
+    if not Application._unscoped.filter(  # safe: an existence test of the caller's own grant
+        approval_filter(actor.principal), pk=application.pk
+    ).exists():
+        raise _refusal(actor, Application, {"pk": application_id}, "school approval")
     if application.status != ApplicationStatus.SUBMITTED:
         raise ApplicationError(_("Only submitted applications can be approved or declined."))
     if application.round.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
         raise ApplicationError(_("The round has been allocated already."))
+    old = snapshot(application, (*APPLICATION_STATE, "school_note"))
     application.school_decision = SchoolDecision.APPROVED if approve else SchoolDecision.DECLINED
-    application.school_decided_by = user
+    application.school_decided_by = user_of(actor)
     application.school_decided_at = timezone.now()
     application.school_note = note[:300]
     application.save()
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
+        actor=actor,
+        event=events.APPLICATION_APPROVE if approve else events.APPLICATION_DECLINE,
         obj=application.student,
         summary=f"school {application.school_decision}",
+        detail={"application": application.pk, "round": application.round_id},
+        old=old,
+        new=snapshot(application, (*APPLICATION_STATE, "school_note")),
     )
     notifications.application_changed(application, application.school_decision)
     return application
@@ -324,9 +427,9 @@ def school_decide(
 def _history(student_ids: list[int]) -> set[int]:
     """Students who already took part in a programme (a seat not cancelled)."""
     return set(
-        Seat._unscoped.filter(student_id__in=student_ids, cancelled_at__isnull=True).values_list(
-            "student_id", flat=True
-        )
+        Seat._unscoped.filter(  # safe: applicants of a round the secretariat allocates
+            student_id__in=student_ids, cancelled_at__isnull=True
+        ).values_list("student_id", flat=True)
     )
 
 
@@ -358,14 +461,65 @@ class AllocationSummary:
     not_placed: int
 
 
+def _round_locked(actor: Actor, round_id: int) -> AllocationRound:
+    """A round of the actor's secretariat (404 otherwise), locked for the change."""
+    checked = round_managed(actor=actor, round_id=round_id)
+    return AllocationRound.objects.select_for_update().get(pk=checked.pk)
+
+
+ROUND_FIELDS = (
+    "name",
+    "fiscal_year",
+    "max_choices",
+    "opens_at",
+    "closes_at",
+    "prefer_first_time",
+    "prefer_small_schools",
+    "small_school_size",
+    "spread_municipalities",
+    "lottery_seed",
+    "notice_version",
+)
+
+
 @transaction.atomic
-def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -> AllocationSummary:
+def round_create(
+    *, actor: Actor, consortium_id: int, data: dict[str, Any], programme_ids: list[int]
+) -> AllocationRound:
+    """A new round (being prepared) from the rounds page's cleaned form data.
+
+    ``consortium_id`` must be one the actor runs as secretariat; only that
+    consortium's programmes join the round."""
+    if not actor.principal.system and consortium_id not in actor.principal.admin_consortium_ids:
+        raise _refusal(actor, AllocationRound, {"consortium_id": consortium_id}, "secretariat")
+    round_ = AllocationRound(consortium_id=consortium_id)
+    for name in ROUND_FIELDS:
+        if name in data:
+            setattr(round_, name, data[name])
+    round_.save()
+    programmes = list(
+        Programme.objects.filter(pk__in=programme_ids, consortium_id=consortium_id).order_by("pk")
+    )
+    round_.programmes.set(programmes)
+    audit_record(
+        actor=actor,
+        event=events.ROUND_CREATE,
+        obj=round_,
+        summary=f"round created: {round_.name}"[:300],
+        new={**snapshot(round_, ROUND_FIELDS), "programmes": [p.pk for p in programmes]},
+    )
+    return round_
+
+
+@transaction.atomic
+def round_allocate(*, actor: Actor, round_id: int) -> AllocationSummary:
     """Run deferred acceptance for the round and store every outcome (not yet public)."""
-    round_ = AllocationRound.objects.select_for_update().get(pk=round_.pk)
+    round_ = _round_locked(actor, round_id)
     if round_.status not in (RoundStatus.CLOSED, RoundStatus.ALLOCATED):
         raise ApplicationError(_("Close the round before allocating."))
+    old = snapshot(round_, ROUND_STATE)
     applications = list(
-        Application._unscoped.filter(round=round_)
+        Application._unscoped.filter(round=round_)  # safe: every application of a checked round
         .exclude(status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN])
         .select_related("student__school", "student__home_municipality")
         .prefetch_related("choices__programme")
@@ -385,7 +539,9 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
             eligible.append(a)
     programmes = list(round_.programmes.all())
     other_seats = dict(
-        Seat._unscoped.filter(programme__in=programmes, cancelled_at__isnull=True)
+        Seat._unscoped.filter(  # safe: counts per programme of the checked round
+            programme__in=programmes, cancelled_at__isnull=True
+        )
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
@@ -394,7 +550,9 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
     by_sid = {sid[a.pk]: a for a in eligible}
     first_timers = set(a.student_id for a in eligible) - _history([a.student_id for a in eligible])
     school_sizes = dict(
-        Student._unscoped.filter(school_id__in={a.student.school_id for a in eligible})
+        Student._unscoped.filter(  # safe: counts per school, no student's data leaves here
+            school_id__in={a.student.school_id for a in eligible}
+        )
         .values("school_id")
         .annotate(n=Count("pk"))
         .values_list("school_id", "n")
@@ -465,7 +623,7 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
             counts["not_placed"] += 1
     for a in applications:
         a.version += 1
-    Application._unscoped.bulk_update(
+    Application._unscoped.bulk_update(  # safe: the applications of the checked round
         applications, ["status", "placed_programme", "outcome", "version"], batch_size=500
     )
     summary = AllocationSummary(
@@ -478,28 +636,28 @@ def round_allocate(*, round_: AllocationRound, user: Any, request: Any = None) -
     round_.summary = summary.__dict__
     round_.save()
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.allocationround",
-        object_id=round_.pk,
-        consortium_id=round_.consortium_id,
+        actor=actor,
+        event=events.ROUND_ALLOCATE,
+        obj=round_,
         summary="allocation run",
-        detail=round_.summary,
+        detail=dict(round_.summary),
+        old=old,
+        new=snapshot(round_, ROUND_STATE),
     )
     return summary
 
 
 @transaction.atomic
-def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) -> int:
+def round_publish(*, actor: Actor, round_id: int) -> int:
     """Create the seats and tell every applicant their result. Returns seats created."""
-    round_ = AllocationRound.objects.select_for_update().get(pk=round_.pk)
+    round_ = _round_locked(actor, round_id)
     if round_.status != RoundStatus.ALLOCATED:
         raise ApplicationError(_("Allocate the round before publishing its results."))
+    old = snapshot(round_, ROUND_STATE)
     placed = list(
-        Application._unscoped.filter(round=round_, status=ApplicationStatus.PLACED).select_related(
-            "student"
-        )
+        Application._unscoped.filter(  # safe: the placed applications of the checked round
+            round=round_, status=ApplicationStatus.PLACED
+        ).select_related("student")
     )
     # Lock the programmes, as seat_confirm does, so a hand-confirmed seat
     # cannot slip in between the allocation and its publication.
@@ -511,24 +669,24 @@ def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) ->
             programme_id=a.placed_programme_id or 0,
             student_id=a.student_id,
             source=Seat.Source.ALLOCATION,
-            confirmed_by=user if getattr(user, "pk", None) else None,
+            confirmed_by=user_of(actor),
         )
         for a in placed
     ]
-    Seat._unscoped.bulk_create(seats, ignore_conflicts=True)
+    Seat._unscoped.bulk_create(seats, ignore_conflicts=True)  # safe: seats of the checked round
     round_.status = RoundStatus.PUBLISHED
     round_.published_at = timezone.now()
     round_.save()
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.allocationround",
-        object_id=round_.pk,
-        consortium_id=round_.consortium_id,
+        actor=actor,
+        event=events.ROUND_PUBLISH,
+        obj=round_,
         summary=f"results published ({len(seats)} seats)",
+        detail={"seats": len(seats)},
+        old=old,
+        new=snapshot(round_, ROUND_STATE),
     )
-    for a in Application._unscoped.filter(round=round_).exclude(
+    for a in Application._unscoped.filter(round=round_).exclude(  # safe: the checked round's
         status__in=[ApplicationStatus.DRAFT, ApplicationStatus.WITHDRAWN]
     ):
         notifications.application_changed(a, "published")
@@ -537,18 +695,26 @@ def round_publish(*, round_: AllocationRound, user: Any, request: Any = None) ->
 
 @transaction.atomic
 def round_second(
-    *, round_: AllocationRound, opens_at: datetime, closes_at: datetime, user: Any
+    *, actor: Actor, round_id: int, opens_at: datetime, closes_at: datetime
 ) -> AllocationRound:
-    """A second round over the programmes that still have free seats."""
+    """A second round over the programmes that still have free seats.
+
+    The first round and its programmes are locked while the free seats are
+    counted, so a seat confirmed or released at the same moment cannot make
+    the second round's programmes wrong."""
+    round_ = _round_locked(actor, round_id)
     if round_.status != RoundStatus.PUBLISHED:
         raise ApplicationError(_("Publish the first round's results first."))
+    programmes = list(Programme.objects.select_for_update().filter(rounds=round_).order_by("pk"))
     taken = dict(
-        Seat._unscoped.filter(programme__in=round_.programmes.all(), cancelled_at__isnull=True)
+        Seat._unscoped.filter(  # safe: counts per programme of the checked round
+            programme__in=programmes, cancelled_at__isnull=True
+        )
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
     )
-    free = [p for p in round_.programmes.all() if p.capacity > taken.get(p.pk, 0)]
+    free = [p for p in programmes if p.capacity > taken.get(p.pk, 0)]
     if not free:
         raise ApplicationError(_("Every programme of this round is full."))
     second = AllocationRound.objects.create(
@@ -568,30 +734,48 @@ def round_second(
         status=RoundStatus.DRAFT,
     )
     second.programmes.set(free)
+    audit_record(
+        actor=actor,
+        event=events.ROUND_SECOND,
+        obj=second,
+        summary=f"second round of {round_.pk}",
+        detail={
+            "previous_round": round_.pk,
+            "free_seats": {str(p.pk): p.capacity - taken.get(p.pk, 0) for p in free},
+        },
+        new={
+            **snapshot(second, ("name", "status", "opens_at", "closes_at", "lottery_seed")),
+            "programmes": [p.pk for p in free],
+        },
+    )
     return second
 
 
-def round_set_status(
-    *, round_: AllocationRound, status: str, user: Any, request: Any = None
-) -> None:
-    allowed = {
-        RoundStatus.DRAFT: {RoundStatus.OPEN},
-        RoundStatus.OPEN: {RoundStatus.CLOSED},
-        RoundStatus.CLOSED: {RoundStatus.OPEN},
-    }
-    if status not in allowed.get(round_.status, set()):  # type: ignore[call-overload]
+ROUND_TRANSITIONS = {
+    RoundStatus.DRAFT: {RoundStatus.OPEN},
+    RoundStatus.OPEN: {RoundStatus.CLOSED},
+    RoundStatus.CLOSED: {RoundStatus.OPEN},
+}
+
+
+@transaction.atomic
+def round_set_status(*, actor: Actor, round_id: int, status: str) -> AllocationRound:
+    """Open, close or reopen a round; the change is checked on the locked row."""
+    round_ = _round_locked(actor, round_id)
+    if status not in ROUND_TRANSITIONS.get(round_.status, set()):  # type: ignore[call-overload]
         raise ApplicationError(_("That change of status is not possible now."))
+    old = snapshot(round_, ["status"])
     round_.status = status
     round_.save(update_fields=["status"])
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.allocationround",
-        object_id=round_.pk,
-        consortium_id=round_.consortium_id,
+        actor=actor,
+        event=events.ROUND_STATUS_SET,
+        obj=round_,
         summary=f"round {status}",
+        old=old,
+        new=snapshot(round_, ["status"]),
     )
+    return round_
 
 
 def open_rounds_for(student: Student) -> list[AllocationRound]:
@@ -607,21 +791,23 @@ def open_rounds_for(student: Student) -> list[AllocationRound]:
 
 
 @transaction.atomic
-def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: Any = None) -> int:
+def round_fill_from_waitlists(*, actor: Actor, round_id: int) -> int:
     """Offer seats freed since publication (withdrawals, cancellations) to the
     waiting lists, in each programme's priority order. Returns seats offered."""
-    round_ = AllocationRound.objects.select_for_update().get(pk=round_.pk)
+    round_ = _round_locked(actor, round_id)
     if round_.status != RoundStatus.PUBLISHED:
         raise ApplicationError(_("Publish the round's results first."))
     programmes = {p.pk: p for p in Programme.objects.select_for_update().filter(rounds=round_)}
     taken = dict(
-        Seat._unscoped.filter(programme_id__in=programmes, cancelled_at__isnull=True)
+        Seat._unscoped.filter(  # safe: counts per programme of the checked round
+            programme_id__in=programmes, cancelled_at__isnull=True
+        )
         .values("programme_id")
         .annotate(n=Count("pk"))
         .values_list("programme_id", "n")
     )
     waiting: dict[int, list[tuple[int, Application]]] = defaultdict(list)
-    for a in Application._unscoped.filter(
+    for a in Application._unscoped.filter(  # safe: the waiting lists of the checked round
         round=round_, status__in=[ApplicationStatus.WAITLISTED, ApplicationStatus.PLACED]
     ).select_related("student"):
         for w in a.outcome.get("why_not", []):
@@ -641,13 +827,15 @@ def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: An
                 continue
             # The student moves up to a programme they ranked higher: release the old seat.
             if a.placed_programme_id:
-                Seat._unscoped.filter(
+                Seat._unscoped.filter(  # safe: an applicant of the checked round
                     student_id=a.student_id,
                     programme_id=a.placed_programme_id,
                     cancelled_at__isnull=True,
                 ).update(cancelled_at=timezone.now())
-            Seat._unscoped.create(
-                programme_id=pid, student_id=a.student_id, source=Seat.Source.ALLOCATION
+            Seat._unscoped.create(  # safe: an applicant of the checked round
+                programme_id=pid,
+                student_id=a.student_id,
+                source=Seat.Source.ALLOCATION,
             )
             a.placed_programme_id = pid
             a.status = ApplicationStatus.PLACED
@@ -658,12 +846,10 @@ def round_fill_from_waitlists(*, round_: AllocationRound, user: Any, request: An
             free -= 1
             offered += 1
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.allocationround",
-        object_id=round_.pk,
-        consortium_id=round_.consortium_id,
+        actor=actor,
+        event=events.ROUND_WAITLIST_FILL,
+        obj=round_,
         summary=f"seats offered from waiting lists ({offered})",
+        detail={"offered": offered, "applications": sorted(moved)},
     )
     return offered

@@ -9,8 +9,12 @@ so saving the same grid or importing the same file twice changes nothing.
 ``funnel_overview`` is the consortium page: figures that leave the town, so
 counts of students pass disclosure control (docs/decisions.md).
 
-Callers check the person's right to the town first (``funnel_views``); the
-Residence reads below are then deliberate system scopes over that town only.
+Callers check the person's right to the town first (``funnel_town_for``:
+the town's own staff and the secretariat of its consortium; 404 otherwise,
+recorded as a refusal); the Residence reads below are then deliberate system
+scopes over that town only. The writes take the acting :class:`Actor` and
+audit with specific codes (``programmes.events``) and the changed cells' old
+and new counts.
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_noop
 
-from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.core import kpi
 from ekkyo.core.disclosure import Cell, Published, suppress_cells
 from ekkyo.core.messages import Problem
 from ekkyo.core.tabular import TableError, read_table, write_csv_for_excel
 from ekkyo.registry.models import Consortium, Member, Municipality
-from ekkyo.tenancy.principal import system_scope
+from ekkyo.tenancy.access import NotFound, deny
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role, system_scope
 
+from . import events
 from .funnel import (
     ENTERED_STAGES,
     FAMILY_STAGES,
@@ -41,6 +47,66 @@ from .funnel import (
     FunnelStage,
 )
 from .models import Residence
+
+# ------------------------------------------------------------------ who may work on a town
+
+
+def funnel_town_for(*, actor: Actor, municipality_code: str) -> tuple[Consortium, Municipality]:
+    """The town and its consortium if the actor may work on its funnel: the
+    secretariat of a consortium the town is a member of, or the town's own
+    staff. 404 otherwise (a town that exists is recorded as a refusal)."""
+    from ekkyo.accounts.models import Membership
+
+    principal = actor.principal
+    municipality = Municipality.objects.filter(code=municipality_code).first()
+    consortium_id: int | None = None
+    if municipality is not None:
+        if principal.admin_consortium_ids:
+            consortium_id = (
+                Member.objects.filter(
+                    consortium_id__in=principal.admin_consortium_ids, municipality=municipality
+                )
+                .values_list("consortium_id", flat=True)
+                .first()
+            )
+        if consortium_id is None and municipality.pk in principal.municipality_ids:
+            consortium_id = (
+                Membership.objects.filter(
+                    user_id=principal.user_id or 0,
+                    role=Role.MUNICIPALITY_STAFF,
+                    municipality=municipality,
+                )
+                .values_list("consortium_id", flat=True)
+                .first()
+            )
+    if municipality is None or consortium_id is None:
+        if municipality is not None:
+            deny(
+                actor,
+                f"residence funnel of {municipality_code}",
+                grant="town",
+                model="programmes.funnelentry",
+            )
+        raise NotFound
+    return Consortium.objects.get(pk=consortium_id), municipality
+
+
+def funnel_consortium_for(*, actor: Actor) -> Consortium:
+    """The consortium whose overview the actor sees (the secretariat's, else the
+    first of the person's memberships); 404 without one."""
+    from ekkyo.accounts.models import Membership
+
+    principal = actor.principal
+    ids = sorted(principal.admin_consortium_ids) or sorted(
+        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
+            "consortium_id", flat=True
+        )
+    )
+    consortium = Consortium.objects.filter(pk__in=ids[:1]).first()
+    if consortium is None:
+        raise NotFound
+    return consortium
+
 
 # ------------------------------------------------------------------ derived arrivals
 
@@ -71,7 +137,7 @@ def residence_counts(
                 r["start"],
                 r["end"],
             )
-            for r in Residence._unscoped.filter(
+            for r in Residence._unscoped.filter(  # safe: counted only, for towns the caller checked
                 student__consortium=consortium, host_municipality_id__in=list(codes)
             ).values("student_id", "home_municipality_id", "host_municipality_id", "start", "end")
         ]
@@ -154,7 +220,9 @@ def stage_totals(*, municipality: Municipality, fy: int) -> dict[str, int]:
     """Entered counts per stage (all months; town-wide and per-programme rows summed)."""
     totals = dict.fromkeys((s.value for s in ENTERED_STAGES), 0)
     for row in (
-        FunnelEntry._unscoped.filter(municipality=municipality, fiscal_year=fy)
+        FunnelEntry._unscoped.filter(  # safe: counts of a town the caller checked
+            municipality=municipality, fiscal_year=fy
+        )
         .values("stage")
         .annotate(n=Sum("count"))
     ):
@@ -165,7 +233,7 @@ def stage_totals(*, municipality: Municipality, fy: int) -> dict[str, int]:
 def month_grid(*, municipality: Municipality, fy: int) -> dict[str, dict[int, int]]:
     """Town-wide entries as stage → month → count (zeros included)."""
     grid = {s.value: dict.fromkeys(SEASON_MONTHS, 0) for s in ENTERED_STAGES}
-    for e in FunnelEntry._unscoped.filter(
+    for e in FunnelEntry._unscoped.filter(  # safe: counts of a town the caller checked
         municipality=municipality, fiscal_year=fy, programme__isnull=True
     ):
         grid[e.stage][e.month] = e.count
@@ -260,7 +328,7 @@ def town_funnel(*, consortium: Consortium, municipality: Municipality, fy: int) 
     )
     by_programme = {
         str(r["programme__title"]): int(r["n"] or 0)
-        for r in FunnelEntry._unscoped.filter(
+        for r in FunnelEntry._unscoped.filter(  # safe: counts of a town the caller checked
             municipality=municipality, fiscal_year=fy, programme__isnull=False
         )
         .values("programme__title")
@@ -283,57 +351,69 @@ class FunnelConflict(Exception):
     """The grid changed since the form was shown (someone else saved)."""
 
 
+@dataclass
+class CellChanges:
+    """The cells a write changed, as ``"stage/month"`` → count before and after."""
+
+    old: dict[str, int] = field(default_factory=dict)
+    new: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.new)
+
+
 def _set_counts(
     *,
+    actor: Actor,
     consortium: Consortium,
     municipality: Municipality,
     fy: int,
     values: dict[tuple[str, int], int],
-    user: Any,
-) -> int:
-    """Set town-wide counts; returns how many cells changed. Zero rows are removed."""
+) -> CellChanges:
+    """Set town-wide counts; returns the changed cells. Zero rows are removed."""
+    user: Any = actor.user if getattr(actor.user, "pk", None) else None
     existing = {
         (e.stage, e.month): e
-        for e in FunnelEntry._unscoped.select_for_update().filter(
+        for e in FunnelEntry._unscoped.select_for_update().filter(  # safe: a checked town
             municipality=municipality, fiscal_year=fy, programme__isnull=True
         )
     }
-    changed = 0
+    changes = CellChanges()
     for (stage, month), count in values.items():
         entry = existing.get((stage, month))
+        before = entry.count if entry is not None else 0
+        if before == count:
+            continue
         if entry is None:
-            if count:
-                FunnelEntry._unscoped.create(
-                    consortium=consortium,
-                    municipality=municipality,
-                    fiscal_year=fy,
-                    stage=stage,
-                    month=month,
-                    count=count,
-                    updated_by=user if getattr(user, "pk", None) else None,
-                )
-                changed += 1
-        elif entry.count != count:
-            if count:
-                entry.count = count
-                entry.updated_by = user if getattr(user, "pk", None) else None
-                entry.save(update_fields=["count", "updated_by", "updated_at"])
-            else:
-                entry.delete()
-            changed += 1
-    return changed
+            FunnelEntry._unscoped.create(  # safe: a town the caller checked
+                consortium=consortium,
+                municipality=municipality,
+                fiscal_year=fy,
+                stage=stage,
+                month=month,
+                count=count,
+                updated_by=user,
+            )
+        elif count:
+            entry.count = count
+            entry.updated_by = user
+            entry.save(update_fields=["count", "updated_by", "updated_at"])
+        else:
+            entry.delete()
+        changes.old[f"{stage}/{month}"] = before
+        changes.new[f"{stage}/{month}"] = count
+    return changes
 
 
 @transaction.atomic
 def funnel_grid_save(
     *,
+    actor: Actor,
     consortium: Consortium,
     municipality: Municipality,
     fy: int,
     values: dict[tuple[str, int], int],
     fingerprint: str,
-    user: Any,
-    request: Any = None,
 ) -> int:
     """Save a bulk edit of the month × stage grid; returns the number of changed cells.
 
@@ -343,7 +423,7 @@ def funnel_grid_save(
     """
     # Lock the town's rows first, then compare: the check and the write are one step.
     list(
-        FunnelEntry._unscoped.select_for_update().filter(
+        FunnelEntry._unscoped.select_for_update().filter(  # safe: a town the caller checked
             municipality=municipality, fiscal_year=fy, programme__isnull=True
         )
     )
@@ -355,20 +435,21 @@ def funnel_grid_save(
         if grid_fingerprint(proposed) == grid_fingerprint(current):
             return 0  # a double submit of what is already stored
         raise FunnelConflict
-    changed = _set_counts(
-        consortium=consortium, municipality=municipality, fy=fy, values=values, user=user
+    changes = _set_counts(
+        actor=actor, consortium=consortium, municipality=municipality, fy=fy, values=values
     )
-    if changed:
+    if changes:
         audit_record(
-            request=request,
-            user=user,
-            action=Action.UPDATE,
+            actor=actor,
+            event=events.FUNNEL_GRID_SAVE,
             object_type="programmes.funnelentry",
             object_id=f"{municipality.code}/{fy}",
             consortium_id=consortium.pk,
-            summary=f"residence funnel FY{fy} {municipality.code}: {changed} cells",
+            summary=f"residence funnel FY{fy} {municipality.code}: {len(changes)} cells",
+            old=changes.old,
+            new=changes.new,
         )
-    return changed
+    return len(changes)
 
 
 STAGE_ALIASES: dict[str, str] = {
@@ -505,13 +586,12 @@ def parse_funnel_table(
 @transaction.atomic
 def funnel_import(
     *,
+    actor: Actor,
     consortium: Consortium,
     municipality: Municipality,
     fy: int,
     data: bytes,
     filename: str,
-    user: Any,
-    request: Any = None,
 ) -> FunnelImportResult:
     """All-or-nothing import of month, stage, count rows: any bad row, nothing is written.
 
@@ -521,20 +601,22 @@ def funnel_import(
     values, problems = parse_funnel_table(data, filename)
     if problems:
         return FunnelImportResult(problems=problems)
-    changed = _set_counts(
-        consortium=consortium, municipality=municipality, fy=fy, values=values, user=user
+    changes = _set_counts(
+        actor=actor, consortium=consortium, municipality=municipality, fy=fy, values=values
     )
     audit_record(
-        request=request,
-        user=user,
-        action=Action.IMPORT,
+        actor=actor,
+        event=events.FUNNEL_IMPORT,
         object_type="programmes.funnelentry",
         object_id=f"{municipality.code}/{fy}",
         consortium_id=consortium.pk,
         summary=f"residence funnel FY{fy} {municipality.code} import {filename[:80]}: "
-        f"{len(values)} rows, {changed} changed",
+        f"{len(values)} rows, {len(changes)} changed",
+        detail={"filename": filename[:200], "rows": len(values)},
+        old=changes.old,
+        new=changes.new,
     )
-    return FunnelImportResult(problems=[], changed=changed, rows=len(values))
+    return FunnelImportResult(problems=[], changed=len(changes), rows=len(values))
 
 
 def funnel_csv(*, municipality: Municipality, fy: int) -> bytes:
@@ -555,6 +637,18 @@ class OverviewRow:
 
     def value(self, stage: str) -> Published:
         return self.cells[stage]
+
+
+def funnel_overview_viewed(*, actor: Actor, consortium: Consortium, fy: int) -> None:
+    """Record that the consortium overview (disclosure-controlled) was shown."""
+    audit_record(
+        actor=actor,
+        event=events.FUNNEL_OVERVIEW_VIEW,
+        object_type="programmes.funnel",
+        object_id=fy,
+        consortium_id=consortium.pk,
+        summary=f"residence funnel overview FY{fy} (disclosure-controlled)",
+    )
 
 
 def funnel_overview(*, consortium: Consortium, fy: int) -> list[OverviewRow]:
@@ -579,7 +673,9 @@ def funnel_overview(*, consortium: Consortium, fy: int) -> list[OverviewRow]:
     arrivals = counts.new_arrivals_by_municipality or {}
     entered: dict[int, dict[str, int]] = {}
     for r in (
-        FunnelEntry._unscoped.filter(consortium=consortium, fiscal_year=fy)
+        FunnelEntry._unscoped.filter(  # safe: counts leave the towns only after suppression
+            consortium=consortium, fiscal_year=fy
+        )
         .values("municipality_id", "stage")
         .annotate(n=Sum("count"))
     ):

@@ -4,6 +4,8 @@ grid and CSV import, and the consortium overview.
 Who: the town's own municipality staff (read and edit) and the consortium
 secretariat (every member town, read and edit). Other roles get 403; a town
 that is not the person's gets 404 (audited), like any other tenant object.
+Views parse, call ``funnel_services`` (who may work on which town, the reads
+and the writes) and render.
 """
 
 from __future__ import annotations
@@ -20,21 +22,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
 from ekkyo.people.services import translate_problem
-from ekkyo.registry.models import Consortium, Member, Municipality
+from ekkyo.registry.models import Consortium, Municipality
 from ekkyo.registry.selectors import current_fiscal_year
 from ekkyo.tenancy.access import Grant, require_roles
-from ekkyo.tenancy.principal import Principal, Role
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role
 
 from .funnel import ENTERED_STAGES, FAMILY_STAGES, SEASON_MONTHS, STAGES
 from .funnel_services import (
     FunnelConflict,
+    funnel_consortium_for,
     funnel_csv,
     funnel_grid_save,
     funnel_import,
     funnel_overview,
+    funnel_overview_viewed,
+    funnel_town_for,
     grid_fingerprint,
     month_grid,
     town_funnel,
@@ -43,8 +47,8 @@ from .funnel_services import (
 EDITORS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.principal  # type: ignore[attr-defined,no-any-return]
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _check_fy(fy: int) -> None:
@@ -54,54 +58,8 @@ def _check_fy(fy: int) -> None:
 
 def _town(request: HttpRequest, fy: int, municipality_code: str) -> tuple[Consortium, Municipality]:
     """The town and its consortium if the person may work on its funnel; 404 otherwise."""
-    from ekkyo.accounts.models import Membership
-
     _check_fy(fy)
-    principal = _principal(request)
-    municipality = Municipality.objects.filter(code=municipality_code).first()
-    consortium_id: int | None = None
-    if municipality is not None:
-        if principal.admin_consortium_ids:
-            consortium_id = (
-                Member.objects.filter(
-                    consortium_id__in=principal.admin_consortium_ids, municipality=municipality
-                )
-                .values_list("consortium_id", flat=True)
-                .first()
-            )
-        if consortium_id is None and municipality.pk in principal.municipality_ids:
-            consortium_id = (
-                Membership.objects.filter(
-                    user_id=principal.user_id or 0,
-                    role=Role.MUNICIPALITY_STAFF,
-                    municipality=municipality,
-                )
-                .values_list("consortium_id", flat=True)
-                .first()
-            )
-    if municipality is None or consortium_id is None:
-        if municipality is not None:
-            audit_record(
-                request=request,
-                action=Action.ACCESS_DENIED,
-                summary=f"residence funnel of {municipality_code}",
-            )
-        raise Http404
-    return Consortium.objects.get(pk=consortium_id), municipality
-
-
-def _consortium(principal: Principal) -> Consortium:
-    from ekkyo.accounts.models import Membership
-
-    ids = sorted(principal.admin_consortium_ids) or sorted(
-        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
-            "consortium_id", flat=True
-        )
-    )
-    consortium = Consortium.objects.filter(pk__in=ids[:1]).first()
-    if consortium is None:
-        raise Http404
-    return consortium
+    return funnel_town_for(actor=_actor(request), municipality_code=municipality_code)
 
 
 def _percent(value: float | None) -> str:
@@ -111,7 +69,7 @@ def _percent(value: float | None) -> str:
 @require_GET
 @require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_index(request: HttpRequest) -> HttpResponseBase:
-    principal = _principal(request)
+    principal = _actor(request).principal
     fy = current_fiscal_year()
     if principal.admin_consortium_ids:
         return redirect("programmes:funnel_overview", fy=fy)
@@ -185,8 +143,7 @@ def funnel_edit(request: HttpRequest, fy: int, municipality_code: str) -> HttpRe
                     fy=fy,
                     values=values,
                     fingerprint=request.POST.get("fingerprint", ""),
-                    user=request.user,
-                    request=request,
+                    actor=_actor(request),
                 )
             except FunnelConflict:
                 messages.error(
@@ -251,8 +208,7 @@ def funnel_upload(request: HttpRequest, fy: int, municipality_code: str) -> Http
             fy=fy,
             data=upload.read(),
             filename=upload.name or "upload.csv",
-            user=request.user,
-            request=request,
+            actor=_actor(request),
         )
         if result.ok:
             messages.success(
@@ -288,18 +244,12 @@ def funnel_export(request: HttpRequest, fy: int, municipality_code: str) -> Http
 @require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_overview_view(request: HttpRequest, fy: int) -> HttpResponse:
     _check_fy(fy)
-    principal = _principal(request)
-    consortium = _consortium(principal)
+    actor = _actor(request)
+    principal = actor.principal
+    consortium = funnel_consortium_for(actor=actor)
     rows = funnel_overview(consortium=consortium, fy=fy)
     own = set(principal.municipality_ids)
-    audit_record(
-        request=request,
-        action=Action.VIEW,
-        object_type="programmes.funnel",
-        object_id=fy,
-        consortium_id=consortium.pk,
-        summary=f"residence funnel overview FY{fy} (disclosure-controlled)",
-    )
+    funnel_overview_viewed(actor=actor, consortium=consortium, fy=fy)
     table = [
         {
             "member": r.member,

@@ -268,6 +268,18 @@ class Seat(models.Model):
     def tenancy_filter(cls, principal: Principal) -> Q:
         return student_related_filter(principal)
 
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
+
+
+def student_full_filter(principal: Principal) -> Q:
+    """Rows about students the principal sees in full, not for hosting only: the
+    ``full_access_filter`` of every row about a student, so that
+    ``tenancy.access.access(..., grant=Grant.FULL)`` asks for the student's
+    full grant (docs/access.md)."""
+    return Q(student_id__in=Student.visible_ids(principal, full=True))
+
 
 def student_related_filter(principal: Principal, prefix: str = "student") -> Q:
     """Rows about a student: visible to whoever may see the student, and to the
@@ -341,6 +353,10 @@ class Stay(models.Model):
             q |= Q(host_family_id__in=principal.host_ids)
         return q
 
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
+
 
 class Residence(models.Model):
     """A student living and studying in a member town (地域みらい留学; KPI ①)."""
@@ -384,6 +400,10 @@ class Residence(models.Model):
             else None,
         )
 
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
+
 
 class Attendance(models.Model):
     """Presence of a student at one session (KPI ③ counts online ones)."""
@@ -422,6 +442,10 @@ class Attendance(models.Model):
             if principal.municipality_ids
             else None,
         )
+
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
 
 
 class RoundStatus(models.TextChoices):
@@ -561,6 +585,10 @@ class Application(models.Model):
         visible = Student.visible_ids(principal)
         return Q(student_id__in=visible)
 
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
+
 
 class ProgrammeQuestion(models.Model):
     """A programme's own question to applicants (e.g. 「志望動機」)."""
@@ -639,6 +667,10 @@ class Reflection(models.Model):
             if principal.municipality_ids
             else None,
         )
+
+    @classmethod
+    def full_access_filter(cls, principal: Principal) -> Q:
+        return student_full_filter(principal)
 
 
 # The residence funnel lives in its own module; imported here so Django finds it.

@@ -4,7 +4,8 @@ Students usually have no email address; their guardians get the message,
 and a student account with an address gets it too. Sending happens after
 the transaction commits, so a rolled-back change never emails anyone. The
 same events show on the applicant's to-do list (``todo_for``), so nobody
-depends on email.
+depends on email. The application and its recipients are read by selectors
+(``notice_application``, ``notice_recipients``): this module queries nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from .selectors import notice_application, notice_recipients
+
 logger = logging.getLogger("ekkyo.notifications")
 
 SUBJECTS = {
@@ -35,19 +38,6 @@ SUBJECTS = {
     "published": gettext_noop("The results of the allocation round"),
 }
 DEFAULT_SUBJECT = gettext_noop("Your application")
-
-
-def _recipients(application: Any) -> list[tuple[str, str]]:
-    from ekkyo.people.models import Guardian
-
-    student = application.student
-    out: list[tuple[str, str]] = []
-    for g in Guardian._unscoped.filter(links__student_id=student.pk).exclude(email=""):
-        out.append((g.email, g.preferred_language or "ja"))
-    if student.user_id and student.user.email:
-        out.append((student.user.email, student.preferred_language or "ja"))
-    seen: set[str] = set()
-    return [(e, lang) for e, lang in out if not (e in seen or seen.add(e))]  # type: ignore[func-returns-value]
 
 
 _suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("ekkyo_mail_off", default=False)
@@ -72,16 +62,10 @@ def application_changed(application: Any, event: str) -> None:
 
 
 def _send(application_id: int, event: str) -> None:
-    from .models import Application
-
-    application = (
-        Application._unscoped.select_related("student__user", "round", "placed_programme")
-        .filter(pk=application_id)
-        .first()
-    )
+    application = notice_application(application_id)
     if application is None:
         return
-    for email, lang in _recipients(application):
+    for email, lang in notice_recipients(application):
         with translation.override(lang):
             subject = "[越境ねっと] " + _(SUBJECTS.get(event, DEFAULT_SUBJECT))
             body = render_to_string(

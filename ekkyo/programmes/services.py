@@ -1,4 +1,11 @@
-"""Programme workflows: create, publish, sessions, and confirming seats by hand.
+"""Programme doors: create, edit, publish and cancel; sessions, questions, and
+confirming or cancelling seats by hand.
+
+Every door takes the acting :class:`Actor` first, fetches the programme it
+acts on through ``selectors.programme_managed`` (the secretariat's, or one its
+town or school hosts; 404 otherwise, audited), runs in one transaction with
+the programme row locked, and writes an audit row with a specific event code
+(``programmes.events``) and the old and new values of what it changed.
 
 ``seat_confirm`` is the one place a seat is taken outside an allocation run.
 It locks the programme row *before* counting seats (pretix's rule: lock the
@@ -10,17 +17,48 @@ holds there too; the concurrency test runs on PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ekkyo.audit.models import Action
-from ekkyo.audit.services import audit_record
+from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.people.models import Student
+from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.actor import Actor
 
-from .models import Programme, ProgrammeStatus, Seat
+from . import events
+from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Seat, Session
+from .selectors import programme_managed
+
+# What a programme's edit form sets (ProgrammeForm's fields, many-to-many apart).
+PROGRAMME_FIELDS = (
+    "kind",
+    "title",
+    "title_en",
+    "summary",
+    "summary_en",
+    "host_municipality",
+    "host_school",
+    "starts_on",
+    "ends_on",
+    "applications_open",
+    "applications_close",
+    "capacity",
+    "school_level",
+    "min_grade",
+    "max_grade",
+    "exclude_host_residents",
+    "languages",
+    "cost_yen",
+    "cost_note",
+    "accommodation",
+)
+PROGRAMME_RELATIONS = ("themes", "partners")
+SESSION_FIELDS = ("kind", "title", "starts_at", "ends_at", "place", "meeting_url")
+QUESTION_FIELDS = ("text", "text_en", "required", "max_length")
 
 
 class SeatUnavailable(Exception):
@@ -29,65 +67,214 @@ class SeatUnavailable(Exception):
         self.message = message
 
 
+def user_of(actor: Actor) -> Any:
+    """The actor's user for a foreign key (``created_by``, ``confirmed_by``), or None."""
+    return actor.user if getattr(actor.user, "pk", None) else None
+
+
+def _programme_locked(actor: Actor, programme_id: int) -> Programme:
+    checked = programme_managed(actor=actor, programme_id=programme_id)
+    return Programme.objects.select_for_update().get(pk=checked.pk)
+
+
+def _relations(programme: Programme) -> dict[str, list[int]]:
+    return {
+        name: sorted(getattr(programme, name).values_list("pk", flat=True))
+        for name in PROGRAMME_RELATIONS
+    }
+
+
+def _set_relations(programme: Programme, data: Mapping[str, Any]) -> None:
+    for name in PROGRAMME_RELATIONS:
+        if name in data:
+            getattr(programme, name).set(data[name])
+
+
+@transaction.atomic
+def programme_create(*, actor: Actor, consortium_id: int, data: Mapping[str, Any]) -> Programme:
+    """A new programme (a draft) from the edit form's cleaned data.
+
+    The form's choices limit the host town and school to the actor's own
+    (``ProgrammeForm``); ``consortium_id`` comes from
+    ``selectors.consortium_for_manager``."""
+    programme = Programme(consortium_id=consortium_id, created_by=user_of(actor))
+    for name in PROGRAMME_FIELDS:
+        if name in data:
+            setattr(programme, name, data[name])
+    programme.save()
+    _set_relations(programme, data)
+    audit_record(
+        actor=actor,
+        event=events.PROGRAMME_CREATE,
+        obj=programme,
+        new={**snapshot(programme, (*PROGRAMME_FIELDS, "status")), **_relations(programme)},
+    )
+    return programme
+
+
+@transaction.atomic
+def programme_update(*, actor: Actor, programme_id: int, data: Mapping[str, Any]) -> Programme:
+    """Save the edit form of a programme the actor manages (old and new values audited)."""
+    programme = _programme_locked(actor, programme_id)
+    old = {**snapshot(programme, PROGRAMME_FIELDS), **_relations(programme)}
+    for name in PROGRAMME_FIELDS:
+        if name in data:
+            setattr(programme, name, data[name])
+    programme.save()
+    _set_relations(programme, data)
+    audit_record(
+        actor=actor,
+        event=events.PROGRAMME_UPDATE,
+        obj=programme,
+        old=old,
+        new={**snapshot(programme, PROGRAMME_FIELDS), **_relations(programme)},
+    )
+    return programme
+
+
+def _set_status(actor: Actor, programme_id: int, status: str, event: str) -> Programme:
+    programme = _programme_locked(actor, programme_id)
+    old = snapshot(programme, ["status"])
+    programme.status = status
+    programme.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor, event=event, obj=programme, old=old, new=snapshot(programme, ["status"])
+    )
+    return programme
+
+
+@transaction.atomic
+def programme_publish(*, actor: Actor, programme_id: int) -> Programme:
+    """Show the programme in the public catalogue."""
+    return _set_status(actor, programme_id, ProgrammeStatus.PUBLISHED, events.PROGRAMME_PUBLISH)
+
+
+@transaction.atomic
+def programme_cancel(*, actor: Actor, programme_id: int) -> Programme:
+    """Cancel the programme (it stays in the catalogue, marked cancelled)."""
+    return _set_status(actor, programme_id, ProgrammeStatus.CANCELLED, events.PROGRAMME_CANCEL)
+
+
+@transaction.atomic
+def session_create(*, actor: Actor, programme_id: int, data: Mapping[str, Any]) -> Session:
+    """Add a dated part (online meeting or in-person day) to a programme."""
+    programme = _programme_locked(actor, programme_id)
+    session = Session(programme=programme)
+    for name in SESSION_FIELDS:
+        if name in data:
+            setattr(session, name, data[name])
+    session.save()
+    audit_record(
+        actor=actor,
+        event=events.SESSION_CREATE,
+        obj=session,
+        consortium_id=programme.consortium_id,
+        detail={"programme": programme.pk},
+        new=snapshot(session, SESSION_FIELDS),
+    )
+    return session
+
+
+@transaction.atomic
+def question_create(
+    *, actor: Actor, programme_id: int, data: Mapping[str, Any]
+) -> ProgrammeQuestion:
+    """Add a question for applicants, after the existing ones."""
+    programme = _programme_locked(actor, programme_id)
+    question = ProgrammeQuestion(programme=programme, order=programme.questions.count() + 1)
+    for name in QUESTION_FIELDS:
+        if name in data:
+            setattr(question, name, data[name])
+    question.save()
+    audit_record(
+        actor=actor,
+        event=events.QUESTION_CREATE,
+        obj=question,
+        consortium_id=programme.consortium_id,
+        detail={"programme": programme.pk},
+        new=snapshot(question, QUESTION_FIELDS),
+    )
+    return question
+
+
+@transaction.atomic
+def question_delete(*, actor: Actor, programme_id: int, question_id: int) -> bool:
+    """Remove a question of a programme the actor manages; False if it has none by that id."""
+    programme = _programme_locked(actor, programme_id)
+    question = ProgrammeQuestion.objects.filter(programme=programme, pk=question_id).first()
+    if question is None:
+        return False
+    old = snapshot(question, QUESTION_FIELDS)
+    pk = question.pk
+    question.delete()
+    audit_record(
+        actor=actor,
+        event=events.QUESTION_DELETE,
+        object_type="programmes.programmequestion",
+        object_id=pk,
+        consortium_id=programme.consortium_id,
+        detail={"programme": programme.pk},
+        old=old,
+    )
+    return True
+
+
 def seats_taken(programme: Programme) -> int:
-    return Seat._unscoped.filter(programme=programme, cancelled_at__isnull=True).count()
+    return Seat._unscoped.filter(  # safe: a count, for a programme locked by the caller
+        programme=programme, cancelled_at__isnull=True
+    ).count()
 
 
 @transaction.atomic
 def seat_confirm(
-    *, programme_id: int, student: Student, user: Any, request: Any = None, source: str = "manual"
+    *, actor: Actor, programme_id: int, student_id: int, source: str = "manual"
 ) -> Seat:
-    """Confirm one seat for ``student``; never exceeds the programme's capacity."""
-    programme = Programme.objects.select_for_update().get(pk=programme_id)
+    """Confirm one seat for a student; never exceeds the programme's capacity.
+
+    The programme must be one the actor manages, and the student one the
+    actor sees at least for hosting (placing is part of hosting)."""
+    programme = _programme_locked(actor, programme_id)
+    student = access(actor, Student, grant=Grant.HOSTING, pk=student_id)
     if programme.status != ProgrammeStatus.PUBLISHED:
         raise SeatUnavailable(_("The programme is not published."))
-    if Seat._unscoped.filter(
+    if Seat._unscoped.filter(  # safe: access() checked the student and the programme above
         programme=programme, student=student, cancelled_at__isnull=True
     ).exists():
         raise SeatUnavailable(_("This student already has a seat on this programme."))
     if seats_taken(programme) >= programme.capacity:
         raise SeatUnavailable(_("All places are taken."))
-    seat = Seat._unscoped.create(
-        programme=programme,
-        student=student,
-        source=source,
-        confirmed_by=user if getattr(user, "pk", None) else None,
+    seat = Seat._unscoped.create(  # safe: access() checked the student and the programme above
+        programme=programme, student=student, source=source, confirmed_by=user_of(actor)
     )
     audit_record(
-        request=request,
-        user=user,
-        action=Action.CREATE,
-        obj=student,
+        actor=actor,
+        event=events.SEAT_CONFIRM,
+        obj=seat,
+        consortium_id=programme.consortium_id,
         summary=f"seat on programme {programme.pk}",
-        detail={"programme": programme.pk, "seat": seat.pk, "source": source},
+        detail={"programme": programme.pk, "student": student.pk, "source": source},
     )
     return seat
 
 
 @transaction.atomic
-def seat_cancel(*, seat: Seat, user: Any, request: Any = None) -> None:
-    Programme.objects.select_for_update().get(pk=seat.programme_id)
-    seat.cancelled_at = timezone.now()
-    seat.save(update_fields=["cancelled_at"])
+def seat_cancel(*, actor: Actor, programme_id: int, seat_id: int) -> Seat:
+    """Cancel a seat of a programme the actor manages (the place is free again)."""
+    programme = _programme_locked(actor, programme_id)
+    checked = access(actor, Seat, grant=Grant.HOSTING, pk=seat_id, programme=programme)
+    seat = Seat._unscoped.select_for_update().get(pk=checked.pk)  # safe: access() checked it
+    old = snapshot(seat, ["cancelled_at"])
+    if seat.cancelled_at is None:
+        seat.cancelled_at = timezone.now()
+        seat.save(update_fields=["cancelled_at"])
     audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.seat",
-        object_id=seat.pk,
-        summary="seat cancelled",
-    )
-
-
-def programme_publish(*, programme: Programme, user: Any, request: Any = None) -> None:
-    programme.status = ProgrammeStatus.PUBLISHED
-    programme.save(update_fields=["status", "updated_at"])
-    audit_record(
-        request=request,
-        user=user,
-        action=Action.UPDATE,
-        object_type="programmes.programme",
-        object_id=programme.pk,
+        actor=actor,
+        event=events.SEAT_CANCEL,
+        obj=seat,
         consortium_id=programme.consortium_id,
-        summary="published",
+        summary="seat cancelled",
+        detail={"programme": programme.pk, "student": seat.student_id},
+        old=old,
+        new=snapshot(seat, ["cancelled_at"]),
     )
+    return seat

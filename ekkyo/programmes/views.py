@@ -1,4 +1,7 @@
-"""Programme pages: the public catalogue, calendar and .ics feed; staff management."""
+"""Programme pages: the public catalogue, calendar and .ics feed; staff management.
+
+Views parse, call a door (``services``, ``participation``) or a selector, and
+render; they write nothing themselves."""
 
 from __future__ import annotations
 
@@ -20,34 +23,60 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.people.models import Student
 from ekkyo.registry.models import Prefecture
-from ekkyo.tenancy.access import Grant, public_route, require_roles
-from ekkyo.tenancy.principal import Principal, Role
+from ekkyo.tenancy.access import (
+    Grant,
+    NotFound,
+    public_route,
+    record_pending_denial,
+    require_roles,
+)
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role
 
 from . import ics
 from .forms import CatalogueFilterForm, ProgrammeForm, QuestionForm, SeatConfirmForm, SessionForm
-from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Seat, Session, Stay
+from .models import Programme, ProgrammeStatus, Seat, Session, Stay
+from .participation import stay_cancelled_toggle
 from .selectors import (
     CatalogueFilter,
     catalogue,
+    consortium_for_manager,
     ineligibility,
     manageable_programmes,
+    own_student,
+    programme_for_manager,
+    programme_managed,
+    student_by_number,
     visible_programme,
     with_availability,
 )
-from .services import SeatUnavailable, programme_publish, seat_cancel, seat_confirm
+from .services import (
+    SeatUnavailable,
+    programme_cancel,
+    programme_create,
+    programme_publish,
+    programme_update,
+    question_create,
+    question_delete,
+    seat_cancel,
+    seat_confirm,
+    session_create,
+)
 
 MANAGERS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.principal  # type: ignore[attr-defined,no-any-return]
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _me(request: HttpRequest) -> Student | None:
-    p = _principal(request)
-    if not p.student_id:
-        return None
-    return Student.objects.select_related("school").filter(pk=p.student_id).first()
+    return own_student(actor=_actor(request))
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else 0
 
 
 @require_GET
@@ -86,11 +115,12 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @public_route
 def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
-    programme = visible_programme(_principal(request), programme_id)
+    principal = _actor(request).principal
+    programme = visible_programme(principal, programme_id)
     if programme is None:
         raise Http404
     me = _me(request)
-    can_manage = manageable_programmes(_principal(request)).filter(pk=programme.pk).exists()
+    can_manage = manageable_programmes(principal).filter(pk=programme.pk).exists()
     return render(
         request,
         "programmes/detail.html",
@@ -181,86 +211,75 @@ def calendar_feed(request: HttpRequest) -> HttpResponse:
 @require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_list(request: HttpRequest) -> HttpResponse:
     qs = with_availability(
-        manageable_programmes(_principal(request)).select_related("host_municipality")
+        manageable_programmes(_actor(request).principal).select_related("host_municipality")
     ).order_by("-starts_on")
     return render(request, "programmes/manage_list.html", {"programmes": qs})
-
-
-def _consortium_for(principal: Principal) -> int | None:
-    from ekkyo.accounts.models import Membership
-
-    ids = sorted(principal.admin_consortium_ids) or sorted(
-        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
-            "consortium_id", flat=True
-        )
-    )
-    return ids[0] if ids else None
 
 
 @require_http_methods(["GET", "POST"])
 @require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_edit(request: HttpRequest, programme_id: int | None = None) -> HttpResponse:
-    principal = _principal(request)
+    actor = _actor(request)
     programme = None
     if programme_id is not None:
-        programme = manageable_programmes(principal).filter(pk=programme_id).first()
-        if programme is None:
-            raise Http404
-    consortium_id = programme.consortium_id if programme else _consortium_for(principal)
+        programme = programme_managed(actor=actor, programme_id=programme_id)
+    consortium_id = (
+        programme.consortium_id if programme else consortium_for_manager(actor.principal)
+    )
     if consortium_id is None:
         raise Http404
     form = ProgrammeForm(
-        request.POST or None, instance=programme, principal=principal, consortium_id=consortium_id
+        request.POST or None,
+        instance=programme,
+        principal=actor.principal,
+        consortium_id=consortium_id,
     )
     if request.method == "POST" and form.is_valid():
-        obj = form.save(commit=False)
-        obj.consortium_id = consortium_id
         if programme is None:
-            obj.created_by = request.user
-        obj.save()
-        form.save_m2m()
+            saved = programme_create(
+                actor=actor, consortium_id=consortium_id, data=form.cleaned_data
+            )
+        else:
+            saved = programme_update(actor=actor, programme_id=programme.pk, data=form.cleaned_data)
         messages.success(request, _("The programme was saved."))
-        return redirect("programmes:manage_detail", programme_id=obj.pk)
+        return redirect("programmes:manage_detail", programme_id=saved.pk)
     return render(request, "programmes/manage_edit.html", {"form": form, "programme": programme})
 
 
 @require_http_methods(["GET", "POST"])
 @require_roles(*MANAGERS, grant=Grant.HOSTING)
 def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
-    principal = _principal(request)
-    programme = with_availability(manageable_programmes(principal)).filter(pk=programme_id).first()
-    if programme is None:
-        raise Http404
+    actor = _actor(request)
+    programme = programme_for_manager(actor=actor, programme_id=programme_id)
     session_form = SessionForm(request.POST or None, prefix="session")
     seat_form = SeatConfirmForm(request.POST or None, prefix="seat")
     question_form = QuestionForm(request.POST or None, prefix="question")
     action = request.POST.get("action")
     if request.method == "POST":
         if action == "publish":
-            programme_publish(programme=programme, user=request.user, request=request)
+            programme_publish(actor=actor, programme_id=programme.pk)
             messages.success(request, _("The programme is published in the catalogue."))
             return redirect(request.path)
         if action == "session" and session_form.is_valid():
-            session = session_form.save(commit=False)
-            session.programme = programme
-            session.save()
+            session_create(actor=actor, programme_id=programme.pk, data=session_form.cleaned_data)
             messages.success(request, _("The session was added."))
             return redirect(request.path)
         if action == "seat" and seat_form.is_valid():
-            student = Student.objects.filter(
-                school__code=seat_form.cleaned_data["school"].strip().upper(),
-                student_number=seat_form.cleaned_data["student_number"].strip(),
-            ).first()
-            if student is None:
+            try:
+                # Placing is part of hosting: a student the actor sees at least
+                # for hosting (404 and audited otherwise, shown as a form error).
+                student = student_by_number(
+                    actor=actor,
+                    school_code=seat_form.cleaned_data["school"],
+                    student_number=seat_form.cleaned_data["student_number"],
+                    grant=Grant.HOSTING,
+                )
+            except NotFound as exc:
+                record_pending_denial(exc)  # recorded even when the page runs in a transaction
                 seat_form.add_error(None, _("No student you may see has that school and number."))
             else:
                 try:
-                    seat_confirm(
-                        programme_id=programme.pk,
-                        student=student,
-                        user=request.user,
-                        request=request,
-                    )
+                    seat_confirm(actor=actor, programme_id=programme.pk, student_id=student.pk)
                 except SeatUnavailable as exc:
                     seat_form.add_error(None, exc.message)
                 else:
@@ -269,32 +288,22 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
                     )
                     return redirect(request.path)
         if action == "question" and question_form.is_valid():
-            q = question_form.save(commit=False)
-            q.programme = programme
-            q.order = programme.questions.count() + 1
-            q.save()
+            question_create(actor=actor, programme_id=programme.pk, data=question_form.cleaned_data)
             messages.success(request, _("The question was added."))
             return redirect(request.path)
         if action == "delete_question":
-            ProgrammeQuestion.objects.filter(
-                programme=programme, pk=request.POST.get("question", "0") or 0
-            ).delete()
+            question_delete(
+                actor=actor, programme_id=programme.pk, question_id=_posted_id(request, "question")
+            )
             return redirect(request.path)
         if action == "stay_cancelled":
-            stay = Stay.objects.filter(
-                programme=programme, pk=request.POST.get("stay", "0") or 0
-            ).first()
-            if stay is not None:
-                stay.cancelled = not stay.cancelled
-                stay.save(update_fields=["cancelled"])
+            stay_cancelled_toggle(
+                actor=actor, programme_id=programme.pk, stay_id=_posted_id(request, "stay")
+            )
             return redirect(request.path)
         if action == "cancel_seat":
-            seat = Seat.objects.filter(
-                pk=request.POST.get("seat", "0") or 0, programme=programme
-            ).first()
-            if seat is not None:
-                seat_cancel(seat=seat, user=request.user, request=request)
-                messages.success(request, _("The seat was cancelled."))
+            seat_cancel(actor=actor, programme_id=programme.pk, seat_id=_posted_id(request, "seat"))
+            messages.success(request, _("The seat was cancelled."))
             return redirect(request.path)
     seats = Seat.objects.filter(programme=programme, cancelled_at__isnull=True).select_related(
         "student__school"
@@ -322,10 +331,6 @@ def manage_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
 @require_POST
 @require_roles(*MANAGERS, grant=Grant.NONE)
 def manage_cancel(request: HttpRequest, programme_id: int) -> HttpResponse:
-    programme = manageable_programmes(_principal(request)).filter(pk=programme_id).first()
-    if programme is None:
-        raise Http404
-    programme.status = ProgrammeStatus.CANCELLED
-    programme.save(update_fields=["status", "updated_at"])
+    programme = programme_cancel(actor=_actor(request), programme_id=programme_id)
     messages.info(request, _("The programme was cancelled."))
     return redirect(reverse("programmes:manage_detail", args=[programme.pk]))

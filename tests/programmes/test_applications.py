@@ -38,6 +38,7 @@ from ekkyo.programmes.models import (
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme, user
+from .doors import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -81,13 +82,13 @@ def _future(world: World, host: object, title: str, capacity: int, **extra: obje
 
 def _apply(r: AllocationRound, student: object, *programmes: object) -> Application:
     a = application_save(
-        round_=r,
-        student=student,  # type: ignore[arg-type]
+        actor=SYSTEM,
+        round_id=r.pk,
+        student_id=student.pk,  # type: ignore[attr-defined]
         choices=[ChoiceInput(p.pk, {}) for p in programmes],  # type: ignore[attr-defined]
         expected_version=None,
-        user=None,
     )
-    return application_submit(application=a, user=None)
+    return application_submit(actor=SYSTEM, application_id=a.pk)
 
 
 def _ready(a: Application, world: World) -> None:
@@ -95,8 +96,8 @@ def _ready(a: Application, world: World) -> None:
         consortium=world.a.consortium, family_name="保護者", email=f"g{a.pk}@example.jp"
     )
     GuardianLink.objects.get_or_create(guardian=guardian, student=a.student)
-    consent_give(application=a, guardian=guardian, user=None)
-    school_decide(application=a, approve=True, note="", user=None)
+    consent_give(actor=SYSTEM, application_id=a.pk)
+    school_decide(actor=SYSTEM, application_id=a.pk, approve=True, note="")
 
 
 def test_whole_path_with_explanations(
@@ -117,7 +118,7 @@ def test_whole_path_with_explanations(
         assert not consents_missing(a)
     r.status = RoundStatus.CLOSED
     r.save()
-    summary = round_allocate(round_=r, user=None)
+    summary = round_allocate(actor=SYSTEM, round_id=r.pk)
     assert summary.placed == 3 and summary.excluded == 0
     placed = {a.student_id: a.placed_programme_id for a in Application._unscoped.filter(round=r)}
     assert sorted(placed.values()) == sorted([sea.pk, mountain.pk, mountain.pk])  # type: ignore[attr-defined]
@@ -126,9 +127,9 @@ def test_whole_path_with_explanations(
     ).exists()  # not before publishing
     mail.outbox.clear()
     with pytest.raises(ApplicationError):
-        round_second(round_=r, opens_at=timezone.now(), closes_at=timezone.now(), user=None)
+        round_second(actor=SYSTEM, round_id=r.pk, opens_at=timezone.now(), closes_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        assert round_publish(round_=r, user=None) == 3
+        assert round_publish(actor=SYSTEM, round_id=r.pk) == 3
     assert Seat._unscoped.filter(programme__in=[sea, mountain]).count() == 3
     # The two who ranked the sea first but did not get it are told why.
     losers = Application._unscoped.filter(round=r, placed_programme=mountain)
@@ -148,10 +149,10 @@ def test_missing_consent_or_approval_is_not_considered(world: World, system: Non
     a1 = _apply(r, world.a.students[0], p)
     a2 = _apply(r, world.a.students[1], p)
     _ready(a1, world)
-    school_decide(application=a2, approve=True, note="", user=None)  # no consent
+    school_decide(actor=SYSTEM, application_id=a2.pk, approve=True, note="")  # no consent
     r.status = RoundStatus.CLOSED
     r.save()
-    s = round_allocate(round_=r, user=None)
+    s = round_allocate(actor=SYSTEM, round_id=r.pk)
     assert (s.placed, s.excluded) == (1, 1)
     a2.refresh_from_db()
     assert a2.status == ApplicationStatus.EXCLUDED and a2.outcome == {"excluded": ["consent"]}
@@ -162,7 +163,7 @@ def test_consent_withdrawal_stops_the_application(world: World, system: None) ->
     r = _round(world, p)
     a = _apply(r, world.a.students[0], p)
     _ready(a, world)
-    consent_withdraw(application=a, user=None)
+    consent_withdraw(actor=SYSTEM, application_id=a.pk)
     assert consents_missing(a)
     consents = Consent._unscoped.filter(student=a.student)
     assert {c.purpose for c in consents} == {"application", "host_data"}
@@ -182,7 +183,11 @@ def test_rules_on_saving(world: World, system: None) -> None:
 
     def save(*choices: ChoiceInput, version: int | None = None) -> Application:
         return application_save(
-            round_=r, student=s, choices=list(choices), expected_version=version, user=None
+            actor=SYSTEM,
+            round_id=r.pk,
+            student_id=s.pk,
+            choices=list(choices),
+            expected_version=version,
         )
 
     with pytest.raises(ApplicationError, match="at most"):
@@ -201,9 +206,9 @@ def test_rules_on_saving(world: World, system: None) -> None:
         save(ChoiceInput(p2.pk, {}), version=0)  # type: ignore[attr-defined]
     a = save(ChoiceInput(p2.pk, {}), ChoiceInput(p1.pk, {str(q.pk): "海"}), version=1)  # type: ignore[attr-defined]
     assert [c.programme_id for c in a.choices.all()] == [p2.pk, p1.pk]  # type: ignore[attr-defined]
-    application_submit(application=a, user=None)
-    application_submit(application=a, user=None)  # double submit: no change
-    application_withdraw(application=a, user=None)
+    application_submit(actor=SYSTEM, application_id=a.pk)
+    application_submit(actor=SYSTEM, application_id=a.pk)  # double submit: no change
+    application_withdraw(actor=SYSTEM, application_id=a.pk)
     a.refresh_from_db()
     assert a.status == ApplicationStatus.WITHDRAWN
     r.status = RoundStatus.CLOSED
@@ -295,12 +300,12 @@ def test_freed_seat_goes_to_the_waiting_list(world: World, system: None) -> None
         _ready(a, world)
     r.status = RoundStatus.CLOSED
     r.save()
-    round_allocate(round_=r, user=None)
-    round_publish(round_=r, user=None)
+    round_allocate(actor=SYSTEM, round_id=r.pk)
+    round_publish(actor=SYSTEM, round_id=r.pk)
     winner = Application._unscoped.get(round=r, placed_programme=sea)
-    application_withdraw(application=winner, user=None)
+    application_withdraw(actor=SYSTEM, application_id=winner.pk)
     assert not Seat._unscoped.filter(programme=sea, cancelled_at__isnull=True).exists()
-    assert round_fill_from_waitlists(round_=r, user=None) == 1
+    assert round_fill_from_waitlists(actor=SYSTEM, round_id=r.pk) == 1
     moved = Application._unscoped.get(round=r, placed_programme=sea, status="placed")
     assert moved.pk != winner.pk
     # The student moved up: the seat on their lower choice is released.
@@ -308,4 +313,4 @@ def test_freed_seat_goes_to_the_waiting_list(world: World, system: None) -> None
         student=moved.student, programme=mountain, cancelled_at__isnull=True
     ).exists()
     assert Seat._unscoped.filter(programme=sea, cancelled_at__isnull=True).count() == 1
-    assert round_fill_from_waitlists(round_=r, user=None) == 0
+    assert round_fill_from_waitlists(actor=SYSTEM, round_id=r.pk) == 0

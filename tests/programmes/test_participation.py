@@ -12,6 +12,7 @@ from ekkyo.programmes.services import seat_confirm
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme
+from .doors import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def _online_with_seats(world: World) -> Session:
         world.a.consortium, world.a.municipality, title="探究ゼミ", kind=ProgrammeKind.ONLINE
     )
     for s in world.a2.students:
-        seat_confirm(programme_id=p.pk, student=s, user=None)
+        seat_confirm(actor=SYSTEM, programme_id=p.pk, student_id=s.pk)
     session = Session.objects.create(
         programme=p,
         kind="online",
@@ -85,7 +86,7 @@ def test_attendance_by_hand(world: World, system: None) -> None:
 def test_stays_from_seats_and_residences(world: World, system: None) -> None:
     p = programme(world.a.consortium, world.a.municipality, title="漁業", capacity=5)
     for s in world.a2.students[:2]:
-        seat_confirm(programme_id=p.pk, student=s, user=None)
+        seat_confirm(actor=SYSTEM, programme_id=p.pk, student_id=s.pk)
     c = _admin(world)
     for _ in range(2):
         c.post(reverse("programmes:stays_from_seats", args=[p.pk]))

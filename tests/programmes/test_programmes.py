@@ -15,6 +15,7 @@ from ekkyo.programmes.services import SeatUnavailable, seat_confirm
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme
+from .doors import actor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -127,13 +128,14 @@ def test_host_town_creates_and_publishes(world: World, system: None) -> None:
 
 def test_seat_confirmation_respects_capacity(world: World, system: None) -> None:
     p = programme(world.a.consortium, world.a.municipality, title="定員2", capacity=2)
-    admin = world.a.users[Role.CONSORTIUM_ADMIN]
-    seat_confirm(programme_id=p.pk, student=world.a2.students[0], user=admin)
+    admin = actor_of(world.a.users[Role.CONSORTIUM_ADMIN])
+    s0, s1, s2 = (s.pk for s in world.a2.students)
+    seat_confirm(actor=admin, programme_id=p.pk, student_id=s0)
     with pytest.raises(SeatUnavailable):
-        seat_confirm(programme_id=p.pk, student=world.a2.students[0], user=admin)
-    seat_confirm(programme_id=p.pk, student=world.a2.students[1], user=admin)
+        seat_confirm(actor=admin, programme_id=p.pk, student_id=s0)
+    seat_confirm(actor=admin, programme_id=p.pk, student_id=s1)
     with pytest.raises(SeatUnavailable):
-        seat_confirm(programme_id=p.pk, student=world.a2.students[2], user=admin)
+        seat_confirm(actor=admin, programme_id=p.pk, student_id=s2)
     assert Seat._unscoped.filter(programme=p).count() == 2
 
 

@@ -15,6 +15,7 @@ from ekkyo.programmes.services import SeatUnavailable, seat_confirm
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import build_world, programme
+from .doors import actor_of
 
 pytestmark = [
     pytest.mark.postgres,
@@ -28,7 +29,8 @@ def test_last_seat_is_taken_once() -> None:
     with system_scope(reason="arrange"):
         p = programme(world.a.consortium, world.a.municipality, title="最後の1席", capacity=1)
     candidates = [world.a2.students[0], world.a2.students[1]]
-    admin = world.a.users[Role.CONSORTIUM_ADMIN]
+    with system_scope(reason="arrange"):
+        admin = actor_of(world.a.users[Role.CONSORTIUM_ADMIN])
     barrier = threading.Barrier(len(candidates))
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -38,7 +40,11 @@ def test_last_seat_is_taken_once() -> None:
             with system_scope(reason="concurrency test"):
                 barrier.wait(timeout=10)
                 try:
-                    seat_confirm(programme_id=p.pk, student=candidates[student_index], user=admin)
+                    seat_confirm(
+                        actor=admin,
+                        programme_id=p.pk,
+                        student_id=candidates[student_index].pk,
+                    )
                     result = "ok"
                 except SeatUnavailable:
                     result = "full"

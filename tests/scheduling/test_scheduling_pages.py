@@ -18,6 +18,7 @@ from ekkyo.programmes.models import ProgrammeKind, Session
 from ekkyo.programmes.services import seat_confirm
 from ekkyo.registry.models import School
 from ekkyo.scheduling.models import BellPeriod, CalendarEvent
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import World, programme
@@ -188,8 +189,9 @@ def test_scheduling_finds_books_once_and_exports_ics(world: World) -> None:
             starts_on=date(2026, 11, 2),
             ends_on=date(2026, 11, 13),
         )
-        seat_confirm(programme_id=online.pk, student=world.a.students[0], user=None)
-        seat_confirm(programme_id=online.pk, student=world.a2.students[0], user=None)
+        seeder = system_actor(reason="test")
+        seat_confirm(actor=seeder, programme_id=online.pk, student_id=world.a.students[0].pk)
+        seat_confirm(actor=seeder, programme_id=online.pk, student_id=world.a2.students[0].pk)
     _six_periods(world.a.school, inquiry=6)
     _six_periods(world.a2.school, inquiry=6)
     CalendarEvent.objects.create(

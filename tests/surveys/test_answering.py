@@ -140,8 +140,11 @@ def test_wave_pages_rates_and_sheets(world: World, system: None) -> None:
 def test_programme_wave_asks_its_participants(world: World, system: None) -> None:
     from ekkyo.programmes.services import seat_confirm
     from ekkyo.surveys.services import wave_targets
+    from ekkyo.tenancy.actor import system_actor
 
     p = world.a.published
-    seat_confirm(programme_id=p.pk, student=world.a2.students[0], user=None)
+    seat_confirm(
+        actor=system_actor(reason="test"), programme_id=p.pk, student_id=world.a2.students[0].pk
+    )
     wave = make_wave(world, kind="pre", programme=p)
     assert [s.pk for s in wave_targets(wave)] == [world.a2.students[0].pk]

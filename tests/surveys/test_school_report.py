@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from ekkyo.programmes.services import seat_confirm
 from ekkyo.surveys.services import response_submit, student_token, tokens_ensure
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme, student
@@ -32,7 +33,7 @@ def test_report_hides_small_groups_and_their_complements(world: World, system: N
     p.starts_on = p.starts_on.replace(year=2026)
     p.save()
     for s in everyone[:2]:
-        seat_confirm(programme_id=p.pk, student=s, user=None)
+        seat_confirm(actor=system_actor(reason="test"), programme_id=p.pk, student_id=s.pk)
     c = Client()
     c.force_login(world.a.users[Role.SCHOOL_STAFF])
     page = c.get(reverse("surveys:school_report", args=[world.a.school.code, 2026]))

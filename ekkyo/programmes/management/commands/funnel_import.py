@@ -17,6 +17,7 @@ from django.utils import translation
 from ekkyo.people.services import translate_problem
 from ekkyo.programmes.funnel_services import funnel_csv, funnel_import, parse_funnel_table
 from ekkyo.registry.models import Member, Municipality
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import system_scope
 
 
@@ -44,7 +45,8 @@ class Command(BaseCommand):
         if not member.exists():
             raise CommandError(f"--municipality {municipality.code}: not a consortium member")
         consortium = member.first().consortium  # type: ignore[union-attr]
-        with system_scope(reason=f"funnel-import {path.name}"):
+        reason = f"funnel-import {path.name}"
+        with system_scope(reason=reason):
             if opts["export"]:
                 path.write_bytes(funnel_csv(municipality=municipality, fy=fy))
                 self.stdout.write(f"Wrote {path}")
@@ -55,12 +57,12 @@ class Command(BaseCommand):
             values, problems = parse_funnel_table(data, path.name)
             if not problems and not opts["dry_run"]:
                 result = funnel_import(
+                    actor=system_actor(reason=reason, consortium_id=consortium.pk),
                     consortium=consortium,
                     municipality=municipality,
                     fy=fy,
                     data=data,
                     filename=path.name,
-                    user=None,
                 )
                 problems = result.problems
         if problems:
