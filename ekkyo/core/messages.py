@@ -25,7 +25,9 @@ class Problem:
 
     ``row`` is the 1-based row as a spreadsheet shows it (header = row 1);
     ``column`` the column's label as written in the file; ``field`` our field
-    name; ``code`` a stable machine-readable code for tests and APIs.
+    name; ``code`` a stable machine-readable code for tests and APIs;
+    ``file`` the name of the file inside an upload of several files (a
+    OneRoster zip: ``users.csv``), ``None`` for a single-file upload.
     """
 
     code: str
@@ -34,6 +36,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     field: str | None = None
+    file: str | None = None
 
     def render(self) -> str:
         """The English message with its parameters filled in (logs, CLI)."""

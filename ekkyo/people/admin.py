@@ -18,6 +18,7 @@ class StudentAdmin(admin.ModelAdmin):
         "school",
         "grade",
         "home_municipality",
+        "left_on",
     ]
     list_filter = ["grade", "preferred_language", "home_country"]
     search_fields = [
@@ -28,7 +29,7 @@ class StudentAdmin(admin.ModelAdmin):
         "student_number",
     ]
     raw_id_fields = ["school", "home_municipality", "user"]
-    readonly_fields = ["pseudonym", "created_at", "updated_at"]
+    readonly_fields = ["pseudonym", "oneroster_sourced_id", "created_at", "updated_at"]
     inlines = [GuardianLinkInline]
 
 

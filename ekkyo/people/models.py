@@ -76,6 +76,19 @@ class Student(models.Model):
         blank=True,
         related_name="student",
     )
+    # From a OneRoster Japan Profile import (people.oneroster_services): the
+    # exporting system's id of the student (the import's key), the homeroom
+    # (学級) and 出席番号, which change every year.
+    oneroster_sourced_id = models.CharField(
+        _("OneRoster sourcedId"), max_length=128, blank=True, editable=False
+    )
+    home_class = models.CharField(_("homeroom class"), max_length=50, blank=True)
+    attendance_number = models.PositiveSmallIntegerField(
+        _("attendance number (出席番号)"), null=True, blank=True
+    )
+    # The day the student left the school (転出・卒業), as the school's roster
+    # says; students are never deleted by an import.
+    left_on = models.DateField(_("left the school on"), null=True, blank=True)
     # Stable pseudonymous id: links survey waves and exports without names.
     pseudonym = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -103,6 +116,11 @@ class Student(models.Model):
                 condition=Q(school__isnull=False) | ~Q(school_name_other=""),
                 name="student_has_school",
             ),
+            models.UniqueConstraint(
+                fields=["school", "oneroster_sourced_id"],
+                name="student_oneroster_id_unique_per_school",
+                condition=Q(school__isnull=False) & ~Q(oneroster_sourced_id=""),
+            ),
         ]
         indexes = [
             models.Index(fields=["consortium", "home_municipality"]),
@@ -127,6 +145,10 @@ class Student(models.Model):
     @property
     def is_from_abroad(self) -> bool:
         return self.home_country != "JP"
+
+    @property
+    def has_left(self) -> bool:
+        return self.left_on is not None
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
@@ -253,16 +275,33 @@ class ImportStatus(models.TextChoices):
     DISCARDED = "discarded", _("Discarded")
 
 
+class ImportKind(models.TextChoices):
+    ROSTER = "roster", _("Roster (CSV or Excel)")
+    ONEROSTER = "oneroster", _("OneRoster Japan Profile (zip)")
+
+
 class RosterImport(models.Model):
     """An uploaded roster file between preview and confirmation.
 
     The file is kept only until it is applied or discarded (then emptied;
     the hash stays), so a double submit of "confirm" finds it applied and
-    changes nothing.
+    changes nothing. A roster, and a OneRoster package of one school, name
+    their ``school``; a OneRoster package of a board of education has no
+    school but its ``board_code`` (教育委員会コード) and, when a town's staff
+    uploaded it, that town as ``municipality`` (who may see it).
     """
 
     consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="roster_imports")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ImportKind.choices, default=ImportKind.ROSTER
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="roster_imports"
+    )
+    board_code = models.CharField(_("board of education code"), max_length=6, blank=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     filename = models.CharField(_("file name"), max_length=200)
     content = models.BinaryField(editable=False)
     sha256 = models.CharField(max_length=64)
@@ -283,9 +322,22 @@ class RosterImport(models.Model):
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
         base_manager_name = "_unscoped"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(school__isnull=False) | (Q(kind="oneroster") & ~Q(board_code="")),
+                name="roster_import_school_or_board",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+    @property
+    def scope_display(self) -> str:
+        """The school, or the board of education, the upload is for."""
+        if self.school_id:
+            return str(self.school)
+        return str(_("Board of education %(code)s") % {"code": self.board_code})
 
     @classmethod
     def tenancy_filter(cls, principal: Principal) -> Q:
@@ -294,6 +346,7 @@ class RosterImport(models.Model):
             if principal.admin_consortium_ids
             else None,
             Q(school__municipality_id__in=principal.municipality_ids)
+            | Q(municipality_id__in=principal.municipality_ids)
             if principal.municipality_ids
             else None,
             Q(school_id__in=principal.school_ids) if principal.school_ids else None,

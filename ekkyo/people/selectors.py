@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from ekkyo.audit.services import audit_record
-from ekkyo.tenancy.access import Grant, access
+from ekkyo.tenancy.access import Grant, access, grant_filter
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal
 
 from . import events
-from .models import Guardian, Student
+from .models import Guardian, RosterImport, Student
 
 
 def student_grant(principal: Principal, student: Student) -> Grant:
@@ -106,3 +106,12 @@ def children_of(*, actor: Actor) -> QuerySet[Student]:
     return Student._unscoped.filter(  # safe: the actor's own links, nothing chosen by the user
         pk__in=actor.principal.child_student_ids
     ).select_related("school")
+
+
+def roster_imports_recent(*, actor: Actor, kind: str, limit: int = 10) -> list[RosterImport]:
+    """The latest uploads of ``kind`` (roster / oneroster) the actor may see."""
+    return list(
+        RosterImport._unscoped.filter(  # safe: filtered by the actor's grant right here
+            grant_filter(RosterImport, actor.principal, Grant.FULL), kind=kind
+        ).select_related("school", "uploaded_by")[:limit]
+    )

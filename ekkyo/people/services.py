@@ -38,7 +38,7 @@ from ekkyo.tenancy.access import Grant, access
 from ekkyo.tenancy.actor import Actor
 
 from . import events
-from .models import Guardian, GuardianLink, ImportStatus, RosterImport, Student
+from .models import Guardian, GuardianLink, ImportKind, ImportStatus, RosterImport, Student
 from .selectors import student_list
 
 MAX_CODES_PER_SHEET = 200
@@ -158,8 +158,9 @@ def roster_upload(
 
 
 def roster_batch(*, actor: Actor, import_id: int) -> RosterImport:
-    """An upload of one of the actor's schools (404 for anyone else's)."""
-    return access(actor, RosterImport, grant=Grant.FULL, pk=import_id)
+    """A roster upload of one of the actor's schools (404 for anyone else's, and
+    for OneRoster packages, which have their own pages)."""
+    return access(actor, RosterImport, grant=Grant.FULL, pk=import_id, kind=ImportKind.ROSTER)
 
 
 @transaction.atomic
@@ -236,6 +237,7 @@ def roster_check(
             )
     existing = {
         s.student_number: s
+        # safe: the school the caller checked (the upload's, or the command's)
         for s in Student._unscoped.filter(
             school=school, student_number__in=[r.student_number for r in result.rows]
         ).select_related("home_municipality")
@@ -271,12 +273,13 @@ def roster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
 
     The upload is locked while it is applied, so a double click waits for the
     first and then finds it applied."""
-    checked = access(actor, RosterImport, grant=Grant.FULL, pk=import_id)
+    checked = roster_batch(actor=actor, import_id=import_id)
     # safe: access() above checked the actor's right to this upload
     batch = RosterImport._unscoped.select_for_update().get(pk=checked.pk)
     if batch.status == ImportStatus.APPLIED:
         return dict(batch.result)
     school = batch.school
+    assert school is not None  # a roster upload always names its school
     check = roster_check(school=school, data=bytes(batch.content), filename=batch.filename)
     if not check.ok:
         raise RosterRejected(check)
@@ -303,6 +306,7 @@ def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> d
     municipalities = _municipalities_for(check)
     existing = {
         s.student_number: s
+        # safe: the school the caller checked (the upload's, or the command's)
         for s in Student._unscoped.select_for_update().filter(
             school=school, student_number__in=[r.student_number for r in check.rows]
         )
@@ -333,7 +337,7 @@ def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> d
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    Student._unscoped.bulk_create(to_create, batch_size=500)
+    Student._unscoped.bulk_create(to_create, batch_size=500)  # safe: new, of the checked school
     _link_guardians(school=school, consortium_id=consortium_id, rows=check.rows)
     return counts
 
@@ -354,21 +358,23 @@ def _link_guardians(*, school: School, consortium_id: int, rows: list[RosterRow]
         return
     students = {
         s.student_number: s
-        for s in Student._unscoped.filter(
+        for s in Student._unscoped.filter(  # safe: the checked school's students
             school=school, student_number__in=[r.student_number for r in with_email]
         )
     }
     for row in with_email:
         student = students[row.student_number]
         email = row.guardian_email.lower()
-        guardian = Guardian._unscoped.filter(
+        guardian = Guardian._unscoped.filter(  # safe: guardians of this consortium only
             consortium_id=consortium_id, email__iexact=email
         ).first()
         if guardian is None:
-            guardian = Guardian._unscoped.create(
-                consortium_id=consortium_id,
-                family_name=row.family_name,
-                email=email,
-                preferred_language=row.preferred_language,
+            guardian = (
+                Guardian._unscoped.create(  # safe: a new guardian of the checked school's student
+                    consortium_id=consortium_id,
+                    family_name=row.family_name,
+                    email=email,
+                    preferred_language=row.preferred_language,
+                )
             )
         GuardianLink.objects.get_or_create(guardian=guardian, student=student)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("roster/import/", views.roster_import, name="roster_import"),
     path("roster/import/<int:import_id>/", views.roster_preview, name="roster_preview"),
     path("roster/template.csv", views.roster_template, name="roster_template"),
+    path("oneroster/import/", views.oneroster_import, name="oneroster_import"),
+    path("oneroster/import/<int:import_id>/", views.oneroster_preview, name="oneroster_preview"),
 ]

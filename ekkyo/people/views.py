@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ekkyo.core.messages import Problem
 from ekkyo.core.roster import roster_template_csv
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
@@ -29,10 +30,20 @@ from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
 
 from . import exports
-from .forms import RosterUploadForm, StudentFilterForm
-from .models import ImportStatus, RosterImport, Student
+from .forms import OneRosterUploadForm, RosterUploadForm, StudentFilterForm
+from .models import ImportKind, ImportStatus, Student
+from .oneroster_services import (
+    OneRosterRefused,
+    OneRosterRejected,
+    oneroster_apply,
+    oneroster_batch,
+    oneroster_batch_check,
+    oneroster_discard,
+    oneroster_upload,
+)
 from .selectors import (
     children_of,
+    roster_imports_recent,
     student_list,
     student_list_viewed,
     student_profile,
@@ -223,7 +234,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
                 filename=upload.name,
             )
             return redirect("people:roster_preview", import_id=batch.pk)
-    recent = RosterImport.objects.select_related("school", "uploaded_by")[:10]
+    recent = roster_imports_recent(actor=_actor(request), kind=ImportKind.ROSTER)
     return render(request, "people/roster_import.html", {"form": form, "recent": recent})
 
 
@@ -256,6 +267,7 @@ def roster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
                 % result,
             )
             return redirect("people:roster_preview", import_id=batch.pk)
+    assert batch.school is not None  # a roster upload always names its school
     check = roster_check(school=batch.school, data=bytes(batch.content), filename=batch.filename)
     problems = [
         {"row": p.row, "column": p.column or p.field or "", "message": translate_problem(p)}
@@ -265,4 +277,98 @@ def roster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
         request,
         "people/roster_preview.html",
         {"batch": batch, "check": check, "problems": problems, "sample": check.rows[:20]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*STAFF, grant=Grant.FULL)
+def oneroster_import(request: HttpRequest) -> HttpResponse:
+    """Upload a OneRoster Japan Profile package for one school or for a board."""
+    actor = _actor(request)
+    form = OneRosterUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        schools=schools_for_principal(actor.principal),
+        allow_board=actor.principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF),
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = oneroster_upload(
+                actor=actor,
+                data=upload.read(),
+                filename=upload.name,
+                school=form.cleaned_data.get("school") or None,
+                board=form.cleaned_data.get("board") or None,
+            )
+        except OneRosterRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("people:oneroster_preview", import_id=batch.pk)
+    recent = roster_imports_recent(actor=actor, kind=ImportKind.ONEROSTER)
+    return render(request, "people/oneroster_import.html", {"form": form, "recent": recent})
+
+
+def _listed(problems: list[Problem]) -> list[dict[str, object]]:
+    return [
+        {
+            "file": p.file or "",
+            "row": p.row,
+            "column": p.column or p.field or "",
+            "message": translate_problem(p),
+        }
+        for p in problems
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(*STAFF, grant=Grant.FULL)
+def oneroster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
+    """Every problem by file, row and column; apply or discard."""
+    actor = _actor(request)
+    batch = oneroster_batch(actor=actor, import_id=import_id)
+    if batch.status == ImportStatus.APPLIED:
+        return render(
+            request, "people/oneroster_done.html", {"batch": batch, "result": batch.result}
+        )
+    if batch.status == ImportStatus.DISCARDED:
+        messages.info(request, _("This upload was discarded. Upload the file again."))
+        return redirect("people:oneroster_import")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "discard":
+            oneroster_discard(actor=actor, import_id=batch.pk)
+            messages.info(request, _("The upload was discarded; nothing was changed."))
+            return redirect("people:oneroster_import")
+        if action != "apply":
+            return HttpResponseBadRequest(_("Unknown action."))
+        try:
+            result = oneroster_apply(actor=actor, import_id=batch.pk)
+        except OneRosterRejected:
+            messages.error(request, _("The package has problems; nothing was imported."))
+        except OneRosterRefused as exc:
+            messages.error(request, exc.message)
+            return redirect("people:oneroster_import")
+        else:
+            messages.success(
+                request,
+                _(
+                    "OneRoster package imported: %(created)s new, %(updated)s updated, "
+                    "%(unchanged)s unchanged, %(left)s marked as left."
+                )
+                % result,
+            )
+            return redirect("people:oneroster_preview", import_id=batch.pk)
+    check = oneroster_batch_check(actor=actor, batch=batch)
+    return render(
+        request,
+        "people/oneroster_preview.html",
+        {
+            "batch": batch,
+            "check": check,
+            "problems": _listed(check.problems),
+            "warnings": _listed(check.warnings),
+            "sample": check.students[:20],
+            "to_leave": check.to_leave[:200],
+        },
     )
