@@ -443,7 +443,7 @@ def session_attendance(*, programme: Programme) -> list[dict[str, Any]]:
     Counts only; callers reach the programme through ``dashboard_programme_for``."""
     from ekkyo.programmes.models import Attendance
 
-    return list(
+    rows = (
         Attendance._unscoped.filter(  # safe: counts only, of a programme checked by the caller
             session__programme=programme
         )
@@ -451,6 +451,7 @@ def session_attendance(*, programme: Programme) -> list[dict[str, Any]]:
         .annotate(n=Count("student", distinct=True))
         .order_by("session__starts_at")
     )
+    return [dict(r) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def responses_import(
             detail={
                 "source": source,
                 "rows": outcome.rows,
-                "new": outcome.new,
+                "created": outcome.new,
                 "unchanged": outcome.unchanged,
                 "linked": outcome.linked,
             },
