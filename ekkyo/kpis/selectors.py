@@ -116,6 +116,8 @@ def report_subject(
     consortium = kpi_consortium(actor=actor)
     if not principal.admin_consortium_ids:
         municipality = Municipality.objects.filter(pk__in=principal.municipality_ids).first()
+        if municipality is None:  # a town's staff without a town write no one's report
+            raise NotFound
         return consortium, municipality
     if not municipality_code:
         return consortium, None

@@ -219,6 +219,9 @@ def kpi_master_set(
         _refuse(
             actor, f"kpi targets of rows {', '.join(foreign)}", exists=True, model="kpis.kpitarget"
         )
+    unknown = sorted({code for _key, code in [*targets, *baselines]} - set(KpiCode.values))
+    if unknown:
+        raise ValueError(f"unknown KPI codes: {unknown}")
     consortium = master.consortium
     old_t: dict[str, Any] = {}
     new_t: dict[str, Any] = {}

@@ -5,9 +5,9 @@ against non-participants — every figure through disclosure control.
 Figures are means of construct scores (``ekkyo.core.psychometrics``) from the
 FY's annual wave; each figure is published only if built from at least k
 students (the consortium's ``disclosure_k``), with the reason shown
-otherwise (``ekkyo.core.disclosure``). Runs under a system scope in the
-view after the caller's right to the school is checked: it reads responses
-of other schools only to compute the consortium figure.
+otherwise (``ekkyo.core.disclosure``). Runs under a system scope in
+``surveys.selectors`` after the caller's right to the school is checked: it
+reads responses of other schools only to compute the consortium figure.
 
 :func:`wave_scores` is the one scorer of a wave's responses; KPI ④
 (``kpis.aggregates``) uses it too.
