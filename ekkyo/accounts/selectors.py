@@ -42,9 +42,11 @@ def principal_for_user(user: Any) -> Principal:
             partners.add(m.partner_id)
     from ekkyo.people.models import Guardian, GuardianLink, Student
 
+    # safe: the signed-in user's own student record, to build their principal
     student_id = Student._unscoped.filter(user_id=user.pk).values_list("pk", flat=True).first()
     if student_id:
         roles.add(Role.STUDENT)
+    # safe: the signed-in user's own guardian record, as above
     guardian_id = Guardian._unscoped.filter(user_id=user.pk).values_list("pk", flat=True).first()
     children: frozenset[int] = frozenset()
     if guardian_id:
@@ -74,7 +76,9 @@ def consortium_ids_of_user(user: Any) -> set[int]:
     ids = set(Membership.objects.filter(user_id=user.pk).values_list("consortium_id", flat=True))
     from ekkyo.people.models import Guardian, Student
 
+    # safe: consortium ids of the user's own records only
     ids.update(Student._unscoped.filter(user_id=user.pk).values_list("consortium_id", flat=True))
+    # safe: as above
     ids.update(Guardian._unscoped.filter(user_id=user.pk).values_list("consortium_id", flat=True))
     return ids
 
@@ -95,6 +99,8 @@ def users_visible_to(principal: Principal) -> Q:
     if principal.admin_consortium_ids:
         ids = principal.admin_consortium_ids
         q |= Q(pk__in=Membership.objects.filter(consortium_id__in=ids).values("user_id"))
+        # safe: user ids of the secretariat's own consortia, a subquery for the account list
         q |= Q(pk__in=Student._unscoped.filter(consortium_id__in=ids).values("user_id"))
+        # safe: as above
         q |= Q(pk__in=Guardian._unscoped.filter(consortium_id__in=ids).values("user_id"))
     return q

@@ -19,6 +19,7 @@ from ekkyo.core.tabular import write_csv_for_excel
 from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Role
 
+from .events import AUDIT_EXPORT
 from .models import Action, AuditEvent
 from .services import audit_record
 
@@ -81,10 +82,11 @@ def event_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     events = list(_events(form)[:100_000])
     audit_record(
-        request=request,
-        action=Action.EXPORT,
+        actor=request.actor,  # type: ignore[attr-defined]
+        event=AUDIT_EXPORT,
         object_type="audit.auditevent",
         summary=f"audit log export ({len(events)} events)",
+        detail={"count": len(events), "filters": request.GET.dict()},
     )
     headers = [
         _("When (UTC)"),

@@ -73,6 +73,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
     student's rows.
     """
     acts: dict[int, list[Activity]] = defaultdict(list)
+    # safe: system job (aggregates_rebuild/refresh); only counts of students leave
     for sid, home, host, programme, start, end in Residence._unscoped.filter(
         **student_filter
     ).values_list(
@@ -84,6 +85,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
                 "residence", host, str(programme) if programme else None, start, end, home=home
             )
         )
+    # safe: system job, as above
     for sid, programme, town, school_town, arrival, departure, cancelled in Stay._unscoped.filter(
         **student_filter
     ).values_list(
@@ -96,7 +98,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
             )
         )
     for sid, programme, town, school_town, starts_at in (
-        Attendance._unscoped.filter(
+        Attendance._unscoped.filter(  # safe: system job, as above
             **student_filter, session__kind="online", session__programme__kind=ProgrammeKind.ONLINE
         )
         .values_list(
@@ -116,6 +118,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
 def _infos(student_filter: dict[str, Any]) -> dict[int, tuple[int, StudentInfo]]:
     return {
         sid: (consortium_id, StudentInfo(str(sid), home, school))
+        # safe: system job; home and school codes become keys, never shown per student
         for sid, consortium_id, home, school in Student._unscoped.filter(
             **{k.removeprefix("student__"): v for k, v in student_filter.items()}
         ).values_list("pk", "consortium_id", "home_municipality__code", "school__code")
@@ -154,28 +157,6 @@ def aggregates_rebuild(consortium: Consortium, *, today: date | None = None) -> 
     return len(counts)
 
 
-def _plain_scores(wave: Any, inst: Any) -> Any:
-    """Construct scores from the plain answers: ``surveys.reports._scores`` without class I."""
-    import numpy as np
-    import pandas as pd
-
-    from ekkyo.core.psychometrics import construct_scores
-    from ekkyo.core.survey_scoring import specs_for
-    from ekkyo.surveys.models import Response
-
-    rows = list(Response._unscoped.filter(wave=wave).values_list("school_id", "answers"))
-    if not rows:
-        return pd.DataFrame()
-    frame = pd.DataFrame([answers for _school, answers in rows])
-    items = [i.code for i in inst.items]
-    for code in items:
-        if code not in frame.columns:
-            frame[code] = np.nan
-    scores = construct_scores(frame[items].astype(float), specs_for(inst))
-    scores["_school"] = [school for school, _answers in rows]
-    return scores
-
-
 def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
     """KPI ④ keys from each FY's annual wave (``dim="kpi4"``): respondents and reaching.
 
@@ -185,7 +166,7 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
     """
     from ekkyo.core.instrument import kpi4_thresholds
     from ekkyo.surveys.models import Wave
-    from ekkyo.surveys.reports import _scores
+    from ekkyo.surveys.reports import wave_scores
 
     rows: list[KeyCount] = []
     town_of = dict(School.objects.values_list("pk", "municipality__code"))
@@ -206,7 +187,7 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
         needs_class1 = any(i.data_class == "I" for i in inst.items if i.construct in wanted)
         # KPI ④ constructs hold no class I items in the default instruments:
         # score from the plain answers, without decrypting 90,000 health answers.
-        scores = _scores(wave)[0] if needs_class1 else _plain_scores(wave, inst)
+        scores = wave_scores(wave, include_class1=needs_class1)
         if scores.empty:
             continue
         for construct, threshold in thresholds.items():
@@ -395,20 +376,24 @@ def _on_student(sender: Any, instance: Student, **kwargs: Any) -> None:
 def _on_session(sender: Any, instance: Session, **kwargs: Any) -> None:
     if kwargs.get("raw") or kwargs.get("created"):
         return
+    # safe: ids only, to recount the session's students (a signal of a saved session)
     _touch(Attendance._unscoped.filter(session_id=instance.pk).values_list("student_id", flat=True))
 
 
 def _on_programme(sender: Any, instance: Programme, **kwargs: Any) -> None:
     if kwargs.get("raw") or kwargs.get("created"):
         return
+    # safe: ids only, to recount the programme's participants (a signal of a saved programme)
     ids = set(Stay._unscoped.filter(programme_id=instance.pk).values_list("student_id", flat=True))
     ids |= set(
-        Attendance._unscoped.filter(session__programme_id=instance.pk).values_list(
-            "student_id", flat=True
-        )
+        Attendance._unscoped.filter(  # safe: as above
+            session__programme_id=instance.pk
+        ).values_list("student_id", flat=True)
     )
     ids |= set(
-        Residence._unscoped.filter(programme_id=instance.pk).values_list("student_id", flat=True)
+        Residence._unscoped.filter(  # safe: as above
+            programme_id=instance.pk
+        ).values_list("student_id", flat=True)
     )
     _touch(ids)
 

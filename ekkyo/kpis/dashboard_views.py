@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,11 +19,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from ekkyo.programmes.selectors import manageable_programmes
-from ekkyo.registry.models import Consortium, Member, Municipality, School
 from ekkyo.registry.selectors import current_fiscal_year
 from ekkyo.tenancy.access import Grant, public_route, require_roles
-from ekkyo.tenancy.principal import Principal, Role
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role
 
 from .aggregates import current_version
 from .dashboards import (
@@ -33,8 +32,16 @@ from .dashboards import (
     programme_dashboard,
     school_dashboard,
 )
-from .models import AnnualReport, KpiCode, ReportStatus
-from .views import _consortium, _principal
+from .models import KpiCode
+from .selectors import (
+    dashboard_member_links,
+    dashboard_programme_for,
+    dashboard_school_for,
+    dashboard_town,
+    kpi_consortium,
+    published_reports,
+    town_schools,
+)
 
 STAFF = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 
@@ -83,27 +90,24 @@ def _render(
     )
 
 
-def _member_links(principal: Principal, consortium: Consortium, fy: int) -> list[tuple[str, str]]:
-    members = Member.objects.filter(consortium=consortium, municipality__isnull=False)
-    if not principal.admin_consortium_ids:
-        members = members.filter(municipality_id__in=principal.municipality_ids)
-    return [
-        (str(m.municipality), reverse("kpis:dashboard_member", args=[fy, m.municipality.code]))
-        for m in members.select_related("municipality").order_by("municipality__code")
-        if m.municipality and m.active_in(fy)
-    ]
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 @require_GET
 @require_roles(*STAFF, Role.PARTNER, grant=Grant.NONE)
 def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
-    principal = _principal(request)
-    consortium = _consortium(principal)
+    actor = _actor(request)
+    principal = actor.principal
+    consortium = kpi_consortium(actor=actor)
 
     def build() -> Dashboard:
         d = consortium_dashboard(consortium=consortium, fy=fy)
         if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
-            d.links = _member_links(principal, consortium, fy)
+            d.links = [
+                (str(town), reverse("kpis:dashboard_member", args=[fy, code]))
+                for town, code in dashboard_member_links(actor=actor, consortium=consortium, fy=fy)
+            ]
         return d
 
     scope = (
@@ -120,21 +124,17 @@ def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
 @require_GET
 @require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, grant=Grant.NONE)
 def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
-    principal = _principal(request)
-    consortium = _consortium(principal)
-    municipality = Municipality.objects.filter(
-        code=municipality_code, memberships__consortium=consortium
-    ).first()
-    if municipality is None or (
-        not principal.admin_consortium_ids and municipality.pk not in principal.municipality_ids
-    ):
-        raise Http404
+    actor = _actor(request)
+    consortium = kpi_consortium(actor=actor)
+    municipality = dashboard_town(
+        actor=actor, consortium=consortium, municipality_code=municipality_code
+    )
 
     def build() -> Dashboard:
         d = member_dashboard(consortium=consortium, municipality=municipality, fy=fy)
         d.links = [
             (str(s), reverse("kpis:dashboard_school", args=[fy, s.code]))
-            for s in School.objects.filter(municipality=municipality).order_by("code")
+            for s in town_schools(municipality=municipality)
         ]
         return d
 
@@ -147,21 +147,11 @@ def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> H
 @require_GET
 @require_roles(*STAFF, grant=Grant.NONE)
 def dashboard_school(request: HttpRequest, fy: int, school_code: str) -> HttpResponse:
-    principal = _principal(request)
-    consortium = _consortium(principal)
-    school = School.objects.filter(
-        code=school_code, municipality__memberships__consortium=consortium
-    ).first()
-    if school is None:
-        raise Http404
-    own_school = school.pk in principal.school_ids
-    allowed = (
-        bool(principal.admin_consortium_ids)
-        or own_school
-        or school.municipality_id in principal.municipality_ids
+    actor = _actor(request)
+    consortium = kpi_consortium(actor=actor)
+    school, own_school = dashboard_school_for(
+        actor=actor, consortium=consortium, school_code=school_code
     )
-    if not allowed:
-        raise Http404
     # The school's own coordinator sees its own figures unsuppressed (DESIGN.md:
     # control applies to figures that leave the school).
     return _render(
@@ -176,15 +166,7 @@ def dashboard_school(request: HttpRequest, fy: int, school_code: str) -> HttpRes
 @require_GET
 @require_roles(*STAFF, grant=Grant.NONE)
 def dashboard_programme(request: HttpRequest, fy: int, programme_id: int) -> HttpResponse:
-    principal = _principal(request)
-    programme = (
-        manageable_programmes(principal)
-        .select_related("host_municipality", "consortium")
-        .filter(pk=programme_id)
-        .first()
-    )
-    if programme is None:
-        raise Http404
+    programme = dashboard_programme_for(actor=_actor(request), programme_id=programme_id)
     return _render(
         request, consortium_id=programme.consortium_id, fy=fy, scope=f"p:{programme.pk}",
         build=lambda: programme_dashboard(
@@ -207,17 +189,8 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
     from .dashboards import Figure
 
     consortia = []
-    for consortium in Consortium.objects.order_by("pk"):
-        report = (
-            AnnualReport.objects.filter(
-                consortium=consortium,
-                municipality__isnull=True,
-                fiscal_year=fy,
-                status=ReportStatus.SUBMITTED,
-            )
-            .order_by("-version")
-            .first()
-        )
+    for published_report in published_reports(fy=fy):
+        consortium, report = published_report.consortium, published_report.report
         rows = []
         if report is not None:
             actuals = {

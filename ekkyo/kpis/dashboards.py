@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -774,7 +774,7 @@ def school_dashboard(
 
 
 def programme_dashboard(*, consortium: Consortium, programme: Any, fy: int) -> Dashboard:
-    from ekkyo.programmes.models import Attendance
+    from .selectors import session_attendance
 
     k = _k(consortium)
     years = _years(fy)
@@ -805,12 +805,7 @@ def programme_dashboard(*, consortium: Consortium, programme: Any, fy: int) -> D
             dict(flows), k, True, names=names, member_codes=[host] if host else [], received=None
         )
     )
-    sessions = list(
-        Attendance._unscoped.filter(session__programme=programme)
-        .values("session__starts_at")
-        .annotate(n=Count("student", distinct=True))
-        .order_by("session__starts_at")
-    )
+    sessions = session_attendance(programme=programme)
     if sessions:
         published = _cells({i: s["n"] for i, s in enumerate(sessions)}, k, True)
         labels = [s["session__starts_at"].date().isoformat() for s in sessions]

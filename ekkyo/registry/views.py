@@ -48,7 +48,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF, grant=Grant.NONE)
 def school_list(request: HttpRequest) -> HttpResponse:
     schools = (
-        schools_for_principal(request.principal)  # type: ignore[attr-defined]
+        schools_for_principal(request.actor.principal)  # type: ignore[attr-defined]
         .annotate(n=Count("students"))
         .order_by("municipality__code", "code")
     )

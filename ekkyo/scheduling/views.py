@@ -33,12 +33,11 @@ from icalendar import Calendar, Event
 
 from ekkyo.core import scheduling as core
 from ekkyo.core.messages import Problem
-from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
-from ekkyo.programmes.selectors import manageable_programmes
+from ekkyo.programmes.models import ProgrammeStatus
 from ekkyo.registry.models import School
-from ekkyo.registry.selectors import schools_for_principal
 from ekkyo.tenancy.access import Grant, require_roles
-from ekkyo.tenancy.principal import Principal, Role
+from ekkyo.tenancy.actor import Actor
+from ekkyo.tenancy.principal import Role
 
 from .forms import (
     BookForm,
@@ -48,8 +47,20 @@ from .forms import (
     UploadForm,
     default_range,
 )
-from .models import BellPeriod, CalendarEvent, Weekday
-from .selectors import candidate_schools, seated_school_ids, timetables_for
+from .models import CalendarEvent, Weekday
+from .selectors import (
+    bell_periods,
+    calendar_events,
+    candidate_schools,
+    editable_school,
+    editable_schools,
+    period_counts,
+    schedulable_programme,
+    schedulable_programmes,
+    school_weekdays,
+    seated_school_ids,
+    timetables_for,
+)
 from .services import (
     ImportRejected,
     bell_schedule_import,
@@ -66,26 +77,12 @@ from .services import (
 STAFF = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.principal  # type: ignore[attr-defined,no-any-return]
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _school(request: HttpRequest, school_code: str) -> School:
-    school = schools_for_principal(_principal(request)).filter(code=school_code).first()
-    if school is None:
-        raise Http404
-    return school
-
-
-def _programme(request: HttpRequest, programme_id: int) -> Programme:
-    programme = (
-        manageable_programmes(_principal(request))
-        .filter(pk=programme_id, kind=ProgrammeKind.ONLINE)
-        .first()
-    )
-    if programme is None:
-        raise Http404
-    return programme
+    return editable_school(actor=_actor(request), school_code=school_code)
 
 
 def _problem_texts(problems: list[Problem]) -> list[str]:
@@ -95,14 +92,10 @@ def _problem_texts(problems: list[Problem]) -> list[str]:
 @require_GET
 @require_roles(*STAFF, grant=Grant.NONE)
 def index(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
-    schools = list(schools_for_principal(principal).order_by("municipality__code", "code"))
-    counts: dict[int, int] = {}
-    for school_id in BellPeriod.objects.filter(school__in=schools).values_list(
-        "school_id", flat=True
-    ):
-        counts[school_id] = counts.get(school_id, 0) + 1
-    programmes = manageable_programmes(principal).filter(kind=ProgrammeKind.ONLINE)
+    actor = _actor(request)
+    schools = list(editable_schools(actor=actor).order_by("municipality__code", "code"))
+    counts = period_counts(schools=schools)
+    programmes = schedulable_programmes(actor=actor)
     return render(
         request,
         "scheduling/index.html",
@@ -120,7 +113,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_roles(*STAFF, grant=Grant.NONE)
 def timetable(request: HttpRequest, school_code: str) -> HttpResponse:
     school = _school(request, school_code)
-    periods = list(BellPeriod.objects.filter(school=school).order_by("weekday", "starts"))
+    periods = bell_periods(school=school)
     initial = [
         {
             "weekday": p.weekday,
@@ -153,7 +146,7 @@ def timetable(request: HttpRequest, school_code: str) -> HttpResponse:
                 )
             )
         try:
-            bell_schedule_replace(school=school, periods=rows, request=request)
+            bell_schedule_replace(actor=_actor(request), school_code=school.code, periods=rows)
         except ImportRejected as exc:
             problems = _problem_texts(exc.problems)
         else:
@@ -185,14 +178,14 @@ def _upload(request: HttpRequest, school: School, which: str) -> tuple[UploadFor
         try:
             if which == "bell":
                 n = bell_schedule_import(
-                    school=school, data=data, filename=upload.name, request=request
+                    actor=_actor(request), school_code=school.code, data=data, filename=upload.name
                 )
                 messages.success(
                     request, _("The bell schedule was imported: %(n)s periods.") % {"n": n}
                 )
             else:
                 outcome = calendar_import(
-                    school=school, data=data, filename=upload.name, request=request
+                    actor=_actor(request), school_code=school.code, data=data, filename=upload.name
                 )
                 messages.success(
                     request,
@@ -264,9 +257,7 @@ def _month(request: HttpRequest) -> date:
 
 
 def _month_weeks(month: date, events: list[CalendarEvent], school: School) -> list[list[Any]]:
-    has_periods = set(
-        BellPeriod.objects.filter(school=school).values_list("weekday", flat=True).distinct()
-    )
+    has_periods = school_weekdays(school=school)
     weeks = []
     for week in pycal.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         row = []
@@ -295,25 +286,22 @@ def school_calendar(request: HttpRequest, school_code: str) -> HttpResponse:
         action = request.POST.get("action")
         if action == "delete":
             event_id = request.POST.get("event", "")
-            event = (
-                CalendarEvent.objects.filter(school=school, pk=int(event_id)).first()
-                if event_id.isdigit()
-                else None
-            )
-            if event is None:
+            if not event_id.isdigit():
                 raise Http404
-            calendar_event_delete(event=event, request=request)
+            calendar_event_delete(
+                actor=_actor(request), school_code=school.code, event_id=int(event_id)
+            )
             messages.success(request, _("The event was deleted."))
             return redirect(request.get_full_path())
         if action == "add" and form.is_valid():
             data = form.cleaned_data
             calendar_event_add(
-                school=school,
+                actor=_actor(request),
+                school_code=school.code,
                 kind=data["kind"],
                 start_date=data["start_date"],
                 end_date=data["end_date"],
                 title=data["title"],
-                request=request,
             )
             messages.success(request, _("The event was added."))
             return redirect(request.get_full_path())
@@ -324,10 +312,8 @@ def school_calendar(request: HttpRequest, school_code: str) -> HttpResponse:
     grid_first, grid_last = month - timedelta(days=7), month_end + timedelta(days=7)
     fy_first = date(month.year if month.month >= 4 else month.year - 1, 4, 1)
     fy_last = date(fy_first.year + 1, 3, 31)
-    events = list(
-        CalendarEvent.objects.filter(school=school, end_date__gte=min(fy_first, grid_first)).filter(
-            start_date__lte=max(fy_last, grid_last)
-        )
+    events = calendar_events(
+        school=school, first=min(fy_first, grid_first), last=max(fy_last, grid_last)
     )
     previous = (month - timedelta(days=1)).replace(day=1)
     following = month_end + timedelta(days=1)
@@ -397,7 +383,7 @@ def _slot_rows(slots: list[core.Slot], schools: dict[str, School]) -> list[dict[
 @require_http_methods(["GET", "POST"])
 @require_roles(*STAFF, grant=Grant.NONE)
 def programme_slots(request: HttpRequest, programme_id: int) -> HttpResponse:
-    programme = _programme(request, programme_id)
+    programme = schedulable_programme(actor=_actor(request), programme_id=programme_id)
     candidates = candidate_schools(programme)
     if request.method == "POST":
         book = BookForm(request.POST)
@@ -405,13 +391,13 @@ def programme_slots(request: HttpRequest, programme_id: int) -> HttpResponse:
             return HttpResponseBadRequest(_("The slot could not be read."))
         data = book.cleaned_data
         _session, created = session_book(
-            programme=programme,
+            actor=_actor(request),
+            programme_id=programme.pk,
             day=data["day"],
             start=data["start"],
             end=data["end"],
             title=data["title"],
             meeting_url=data.get("meeting_url") or "",
-            request=request,
         )
         if created:
             messages.success(request, _("The session was booked."))
@@ -473,7 +459,7 @@ def programme_slots(request: HttpRequest, programme_id: int) -> HttpResponse:
 @require_GET
 @require_roles(*STAFF, grant=Grant.NONE)
 def slot_ics(request: HttpRequest, programme_id: int) -> HttpResponse:
-    programme = _programme(request, programme_id)
+    programme = schedulable_programme(actor=_actor(request), programme_id=programme_id)
     form = BookForm(
         {
             "day": request.GET.get("day", ""),

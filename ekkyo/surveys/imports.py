@@ -5,6 +5,10 @@ and the respondent id (uuid5), so importing the same file again stores
 nothing twice. In a linked wave a respondent id equal to a target student's
 student number links the row to that student's pseudonym; otherwise the
 row is anonymous.
+
+A door: only the secretariat of the wave's consortium imports (the rows are
+linked to its students' pseudonyms), and an applied import is audited
+(``response.import``).
 """
 
 from __future__ import annotations
@@ -12,18 +16,19 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from ekkyo.audit.models import Action
 from ekkyo.audit.services import audit_record
 from ekkyo.core.messages import Problem, gettext_noop
 from ekkyo.core.response_import import read_responses_file
 from ekkyo.crypto import encrypt_text
+from ekkyo.tenancy.actor import Actor
 
-from .models import Response, Wave, WaveMode
+from . import events
+from .models import Response, WaveMode
+from .selectors import wave_for
 from .services import SurveyError, _canonical, validate_answers, wave_targets
 
 NAMESPACE = uuid.UUID("6f1d3c1e-8b8e-4d8e-9a53-2f2b7a6c0e11")
@@ -45,16 +50,18 @@ class ImportOutcome:
 
 def responses_import(
     *,
-    wave: Wave,
+    actor: Actor,
+    wave_id: int,
     data: bytes,
     filename: str,
     source: str,
     mapping: dict[str, str],
     respondent_column: str,
     apply: bool,
-    user: Any = None,
-    request: Any = None,
 ) -> ImportOutcome:
+    """Check a responses file against the wave; with ``apply`` and no problem,
+    store every new row in one transaction (all or nothing)."""
+    wave = wave_for(actor=actor, wave_id=wave_id, secretariat=True)
     instrument = wave.instrument.parsed()
     parsed = read_responses_file(
         data, filename, instrument=instrument, mapping=mapping, respondent_column=respondent_column
@@ -82,7 +89,7 @@ def responses_import(
     with transaction.atomic():
         existing = {
             r.client_id: r
-            for r in Response._unscoped.select_for_update().filter(
+            for r in Response._unscoped.select_for_update().filter(  # safe: wave_for checked it
                 wave=wave, client_id__in=[p[2] for p in prepared]
             )
         }
@@ -123,15 +130,19 @@ def responses_import(
             outcome.problems = problems
             outcome.unchanged = 0
             return outcome
-        Response._unscoped.bulk_create(new_rows, batch_size=2000)
+        Response._unscoped.bulk_create(new_rows, batch_size=2000)  # safe: as above
         outcome.new = len(new_rows)
         audit_record(
-            request=request,
-            user=user,
-            action=Action.IMPORT,
-            object_type="surveys.wave",
-            object_id=wave.pk,
-            consortium_id=wave.consortium_id,
+            actor=actor,
+            event=events.RESPONSE_IMPORT,
+            obj=wave,
             summary=f"responses {filename} ({outcome.new} new, {outcome.unchanged} unchanged)",
+            detail={
+                "source": source,
+                "rows": outcome.rows,
+                "created": outcome.new,
+                "unchanged": outcome.unchanged,
+                "linked": outcome.linked,
+            },
         )
     return outcome

@@ -5,9 +5,12 @@ against non-participants — every figure through disclosure control.
 Figures are means of construct scores (``ekkyo.core.psychometrics``) from the
 FY's annual wave; each figure is published only if built from at least k
 students (the consortium's ``disclosure_k``), with the reason shown
-otherwise (``ekkyo.core.disclosure``). Runs under a system scope in the
-view after the caller's right to the school is checked: it reads responses
-of other schools only to compute the consortium figure.
+otherwise (``ekkyo.core.disclosure``). Runs under a system scope in
+``surveys.selectors`` after the caller's right to the school is checked: it
+reads responses of other schools only to compute the consortium figure.
+
+:func:`wave_scores` is the one scorer of a wave's responses; KPI ④
+(``kpis.aggregates``) uses it too.
 """
 
 from __future__ import annotations
@@ -39,13 +42,14 @@ class ReportRow:
     figures: dict[str, Published]
 
 
-def _frame(wave: Wave) -> pd.DataFrame:
+def _frame(wave: Wave, *, include_class1: bool) -> pd.DataFrame:
     rows = []
+    # safe: figures' raw material; callers checked the reader's right to the figures
     for r in Response._unscoped.filter(wave=wave).values(
         "respondent", "school_id", "answers", "class1_encrypted"
     ):
         answers = dict(r["answers"])
-        if r["class1_encrypted"]:
+        if include_class1 and r["class1_encrypted"]:
             answers.update(json.loads(decrypt_text(r["class1_encrypted"])))
         answers["_school"] = r["school_id"]
         answers["_respondent"] = str(r["respondent"]) if r["respondent"] else None
@@ -53,11 +57,19 @@ def _frame(wave: Wave) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _scores(wave: Wave) -> tuple[pd.DataFrame, Any]:
+def wave_scores(wave: Wave, *, include_class1: bool) -> pd.DataFrame:
+    """Every response's construct scores (``ekkyo.core.psychometrics``), one row
+    per response, with its school id (``_school``) and pseudonym (``_respondent``).
+
+    ``include_class1=False`` scores from the plain answers only, without
+    decrypting class I (health) answers: items of class I are then missing,
+    as for a respondent who skipped them. An empty frame when nobody answered.
+    Callers check who may see figures built from it (school reports, KPI ④).
+    """
     inst = wave.instrument.parsed()
-    frame = _frame(wave)
+    frame = _frame(wave, include_class1=include_class1)
     if frame.empty:
-        return frame, inst
+        return frame
     items = [i.code for i in inst.items]
     for code in items:
         if code not in frame.columns:
@@ -65,7 +77,11 @@ def _scores(wave: Wave) -> tuple[pd.DataFrame, Any]:
     scores = construct_scores(frame[items].astype(float), specs_for(inst))
     scores["_school"] = frame["_school"].to_numpy()
     scores["_respondent"] = frame["_respondent"].to_numpy()
-    return scores, inst
+    return scores
+
+
+def _scores(wave: Wave) -> tuple[pd.DataFrame, Any]:
+    return wave_scores(wave, include_class1=True), wave.instrument.parsed()
 
 
 def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
@@ -86,8 +102,9 @@ def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
     previous, _ = _scores(waves[fy - 1]) if fy - 1 in waves else (pd.DataFrame(), None)
     participants = {
         str(p)
+        # safe: pseudonyms only, to split the school's figures; they never leave this function
         for p in Student._unscoped.filter(
-            pk__in=Seat._unscoped.filter(
+            pk__in=Seat._unscoped.filter(  # safe: as above, ids of seat holders only
                 cancelled_at__isnull=True,
                 programme__starts_on__year__in=[fy, fy + 1],
             ).values("student_id")
@@ -185,8 +202,9 @@ def fy_did(*, consortium_id: int, fy: int, k: int) -> list[EffectRow]:
     start, end = fiscal_year_bounds(fy)
     took_part = {
         str(p)
+        # safe: pseudonyms of the consortium's participants, for figures under k-control only
         for p in Student._unscoped.filter(
-            pk__in=Seat._unscoped.filter(
+            pk__in=Seat._unscoped.filter(  # safe: as above, ids of seat holders only
                 cancelled_at__isnull=True,
                 programme__starts_on__gte=start,
                 programme__starts_on__lte=end,

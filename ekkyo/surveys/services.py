@@ -6,6 +6,10 @@ client-generated id (as ODK and KoboToolbox do): the same id with the same
 content is a duplicate and answers "stored" again without writing; the same
 id with other content is a conflict (HTTP 409); after the window closes a
 submission is refused with a clear message (HTTP 410), never dropped.
+
+The staff doors at the end (``wave_create``, ``wave_sheet_print``,
+``wave_remind``, ``response_import_mapping_save``) take an explicit actor
+and audit with the codes of ``surveys.events``.
 """
 
 from __future__ import annotations
@@ -15,19 +19,35 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core.instrument import Instrument, load_instrument
 from ekkyo.crypto import encrypt_text
-from ekkyo.people.models import Student
+from ekkyo.people.models import Guardian, Student
+from ekkyo.programmes.models import Programme
+from ekkyo.registry.models import School
+from ekkyo.tenancy.actor import Actor
 
-from .models import ClassLink, InstrumentVersion, Response, SurveyToken, Wave, WaveMode
+from . import events
+from .models import (
+    ClassLink,
+    ImportMapping,
+    InstrumentVersion,
+    Response,
+    SurveyToken,
+    Wave,
+    WaveMode,
+)
 
 
 class SurveyError(Exception):
@@ -99,14 +119,16 @@ def wave_targets(wave: Wave) -> list[Student]:
     if wave.programme_id:
         from ekkyo.programmes.models import Seat
 
-        holders = Seat._unscoped.filter(
+        holders = Seat._unscoped.filter(  # safe: ids of the wave's programme's seat holders
             programme_id=wave.programme_id, cancelled_at__isnull=True
         ).values("student_id")
         return list(
+            # safe: the wave's targets; callers checked their right to the wave
             Student._unscoped.filter(pk__in=holders)
             .select_related("school")
             .order_by("school__code", "grade", "family_name_kana")
         )
+    # safe: the wave's own schools and consortium; callers checked their right to the wave
     qs = Student._unscoped.filter(school__in=wave.schools.all(), consortium_id=wave.consortium_id)
     grades = [int(g) for g in wave.grades.split(",") if g.strip().isdigit()]
     if grades:
@@ -120,8 +142,9 @@ def tokens_ensure(wave: Wave) -> list[tuple[Student, str]]:
     if wave.mode != WaveMode.LINKED:
         raise SurveyError(_("Anonymous waves use class links, not personal tokens."))
     students = wave_targets(wave)
+    # safe: the wave's own tokens (hashes only); callers checked their right to the wave
     have = set(SurveyToken._unscoped.filter(wave=wave).values_list("student_id", flat=True))
-    SurveyToken._unscoped.bulk_create(
+    SurveyToken._unscoped.bulk_create(  # safe: as above
         [
             SurveyToken(wave=wave, student=s, token_hash=token_hash(student_token(wave, s)))
             for s in students
@@ -149,6 +172,7 @@ class Invitation:
 
 def invitation_for(token: str) -> Invitation | None:
     h = token_hash(token)
+    # safe: the unguessable token is the authorisation (anonymous answering page)
     t = SurveyToken._unscoped.select_related("wave", "student").filter(token_hash=h).first()
     if t is not None:
         return Invitation(t.wave, t.student, t.student.school_id, t.student.grade)
@@ -204,6 +228,7 @@ def response_submit(
     instrument = wave.instrument.parsed()
     plain, sensitive = validate_answers(instrument, answers)
     digest = _canonical(plain, sensitive)
+    # safe: the token's own wave, looked up by the submission's own id
     existing = Response._unscoped.filter(wave=wave, client_id=cid).first()
     if existing is not None:
         if existing.content_hash == digest:
@@ -222,7 +247,7 @@ def response_submit(
     now = timezone.now()
     try:
         with transaction.atomic():
-            response = Response._unscoped.create(
+            response = Response._unscoped.create(  # safe: the token's own wave
                 wave=wave,
                 client_id=cid,
                 content_hash=digest,
@@ -237,10 +262,251 @@ def response_submit(
             )
     except IntegrityError as exc:
         # A concurrent resend of the same id, or a second questionnaire from the same student.
-        again = Response._unscoped.filter(wave=wave, client_id=cid).first()
+        again = Response._unscoped.filter(wave=wave, client_id=cid).first()  # safe: as above
         if again is not None and again.content_hash == digest:
             return again, False
         raise SurveyError(
             _("This survey was already answered with this link."), status=409
         ) from exc
     return response, True
+
+
+# ------------------------------------------------------------------ staff doors
+#
+# Each takes the explicit actor, reaches the wave through
+# ``surveys.selectors.wave_for`` (404 for "missing" and "not yours") and
+# writes one audit row with a specific code (``surveys.events``). Sheets and
+# reminders need full access to the students they name (they carry personal
+# tokens and reach guardians' addresses): only students the actor sees in
+# full are on them.
+
+WAVE_FIELDS = (
+    "consortium", "instrument", "title", "kind", "mode", "fiscal_year", "programme",
+    "paired_with", "grades", "opens_at", "closes_at",
+)  # fmt: skip
+
+
+@transaction.atomic
+def wave_create(
+    *,
+    actor: Actor,
+    title: str,
+    instrument: InstrumentVersion,
+    kind: str,
+    mode: str,
+    fiscal_year: int,
+    opens_at: datetime,
+    closes_at: datetime,
+    schools: Iterable[School] = (),
+    grades: str = "",
+    programme: Programme | None = None,
+    paired_with: Wave | None = None,
+) -> Wave:
+    """Create a wave of the secretariat's consortium (its first, if several).
+
+    The schools must be ones the actor manages, and the programme and the
+    paired pre wave its consortium's; anything else is refused whole."""
+    from ekkyo.registry.selectors import schools_for_principal
+
+    from .selectors import _refuse
+
+    principal = actor.principal
+    admin = sorted(principal.admin_consortium_ids)
+    if not admin:
+        _refuse(actor, "surveys.wave create: secretariat only", exists=True, model="surveys.wave")
+    schools = list(schools)
+    allowed = set(
+        schools_for_principal(principal)
+        .filter(pk__in=[s.pk for s in schools])
+        .values_list("pk", flat=True)
+    )
+    refused = [f"registry.school {s.pk}" for s in schools if s.pk not in allowed]
+    if programme is not None and programme.consortium_id not in admin:
+        refused.append(f"programmes.programme {programme.pk}")
+    if paired_with is not None and paired_with.consortium_id not in admin:
+        refused.append(f"surveys.wave {paired_with.pk}")
+    if refused:
+        _refuse(actor, "; ".join(refused), exists=True, model="surveys.wave")
+    wave = Wave.objects.create(
+        consortium_id=admin[0],
+        title=title,
+        instrument=instrument,
+        kind=kind,
+        mode=mode,
+        fiscal_year=fiscal_year,
+        programme=programme,
+        paired_with=paired_with,
+        grades=grades,
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
+    wave.schools.set(schools)
+    audit_record(
+        actor=actor,
+        event=events.WAVE_CREATE,
+        obj=wave,
+        summary=f"wave {wave.title}",
+        new={**snapshot(wave, WAVE_FIELDS), "schools": sorted(s.code for s in schools)},
+    )
+    return wave
+
+
+@dataclass(frozen=True)
+class SheetCard:
+    title: str
+    sub: str
+    token: str
+    scale: int  # QR module size: personal cards are smaller than class codes
+
+
+@dataclass(frozen=True)
+class WaveSheet:
+    wave: Wave
+    school: School
+    cards: list[SheetCard]
+
+
+@transaction.atomic
+def wave_sheet_print(*, actor: Actor, wave_id: int, school_code: str) -> WaveSheet:
+    """The printable QR sheet of one school of a wave: a card per student the
+    actor sees in full (linked), or a class code per grade (anonymous).
+
+    Missing tokens and class links are created (reproducible, so a sheet can
+    be printed again). Needs ``Grant.FULL`` on the students on it; audited."""
+    from ekkyo.registry.selectors import schools_for_principal
+
+    from .selectors import _refuse, wave_for
+
+    wave = wave_for(actor=actor, wave_id=wave_id)
+    school = schools_for_principal(actor.principal).filter(code=school_code, wave=wave).first()
+    if school is None:
+        _refuse(
+            actor,
+            f"survey sheet of school {school_code}",
+            exists=School.objects.filter(code=school_code).exists(),
+            model="registry.school",
+        )
+    cards: list[SheetCard] = []
+    if wave.mode == WaveMode.LINKED:
+        pairs = [(s, t) for s, t in tokens_ensure(wave) if s.school_id == school.pk]
+        full = set(
+            Student._unscoped.filter(  # safe: filtered by the actor's full grant right here
+                Student.full_access_filter(actor.principal), pk__in=[s.pk for s, _t in pairs]
+            ).values_list("pk", flat=True)
+        )
+        cards = [
+            SheetCard(student.full_name, f"{student.grade}", token, 3)
+            for student, token in pairs
+            if student.pk in full
+        ]
+    else:
+        grades: list[int | None] = [
+            int(g) for g in wave.grades.split(",") if g.strip().isdigit()
+        ] or [None]
+        cards = [
+            SheetCard(
+                school.display_name, f"{grade or ''}", class_link_ensure(wave, school.pk, grade), 5
+            )
+            for grade in grades
+        ]
+    audit_record(
+        actor=actor,
+        event=events.WAVE_SHEET_VIEW,
+        obj=wave,
+        summary=f"QR sheet {school.code}",
+        detail={"school": school.code, "cards": len(cards), "mode": wave.mode},
+    )
+    return WaveSheet(wave=wave, school=school, cards=cards)
+
+
+def _send_reminders(messages: list[tuple[str, str, str]]) -> None:
+    for subject, body, email in messages:
+        send_mail(subject, body, None, [email])
+
+
+@transaction.atomic
+def wave_remind(*, actor: Actor, wave_id: int) -> int:
+    """Linked waves: email the guardians of the students who have not answered.
+
+    Only students the actor sees in full are reminded (the secretariat: its
+    consortium's; a school: its own), since the mail reaches their guardians'
+    addresses. The mails leave after the transaction commits; the audit row
+    (``wave.remind``) holds the counts. Returns the number of mails."""
+    from .selectors import _refuse, wave_for
+
+    wave = wave_for(actor=actor, wave_id=wave_id)
+    if wave.mode != WaveMode.LINKED:
+        _refuse(actor, f"surveys.wave {wave_id} reminders", exists=False)
+    # safe: the wave's own responses (pseudonyms only), to leave out who answered
+    answered = set(Response._unscoped.filter(wave=wave).values_list("respondent", flat=True))
+    principal = actor.principal
+    tokens = SurveyToken._unscoped.filter(  # safe: filtered by the actor's full grant right here
+        wave=wave, student__in=Student.visible_ids(principal, full=True)
+    ).select_related("student")
+    if not principal.admin_consortium_ids and not principal.system:
+        tokens = tokens.filter(student__school_id__in=principal.school_ids)
+    closes = timezone.localtime(wave.closes_at).strftime("%Y-%m-%d")
+    outgoing: list[tuple[str, str, str]] = []
+    reminded: list[int] = []
+    for t in tokens:
+        if t.student.pseudonym in answered:
+            continue
+        # safe: guardians of a student the actor sees in full (the filter above)
+        for g in Guardian._unscoped.filter(links__student_id=t.student_id).exclude(email=""):
+            body = _(
+                "%(name)s has not answered “%(wave)s” yet. The survey closes on %(when)s. "
+                "The school will give the link."
+            ) % {"name": t.student.given_name, "wave": wave.title, "when": closes}
+            outgoing.append((str(_("[Ekkyo-net] A survey is waiting")), str(body), g.email))
+        reminded.append(t.pk)
+    SurveyToken._unscoped.filter(pk__in=reminded).update(  # safe: the tokens chosen above
+        reminded_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        event=events.WAVE_REMIND,
+        obj=wave,
+        summary=f"reminders: {len(outgoing)} mails for {len(reminded)} students",
+        detail={"students": len(reminded), "mails": len(outgoing)},
+    )
+    transaction.on_commit(lambda: _send_reminders(outgoing))
+    return len(outgoing)
+
+
+IMPORT_MAPPING_FIELDS = ("instrument", "mapping", "respondent_column")
+
+
+@transaction.atomic
+def response_import_mapping_save(
+    *, actor: Actor, wave_id: int, name: str, mapping: dict[str, str], respondent_column: str
+) -> ImportMapping:
+    """Save (or replace) a source's column mapping for the wave's consortium,
+    so the next file from the same tool is read the same way. Secretariat only."""
+    from .selectors import wave_for
+
+    wave = wave_for(actor=actor, wave_id=wave_id, secretariat=True)
+    existing = (
+        ImportMapping.objects.select_for_update()
+        .filter(consortium_id=wave.consortium_id, name=name)
+        .first()
+    )
+    old = snapshot(existing, IMPORT_MAPPING_FIELDS) if existing else {}
+    saved, _created = ImportMapping.objects.update_or_create(
+        consortium_id=wave.consortium_id,
+        name=name,
+        defaults={
+            "instrument": wave.instrument,
+            "mapping": mapping,
+            "respondent_column": respondent_column,
+        },
+    )
+    audit_record(
+        actor=actor,
+        event=events.IMPORT_MAPPING_SAVE,
+        obj=saved,
+        consortium_id=wave.consortium_id,
+        summary=f"import mapping {name}",
+        old=old,
+        new=snapshot(saved, IMPORT_MAPPING_FIELDS),
+    )
+    return saved

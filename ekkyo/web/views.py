@@ -25,7 +25,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @public_route
 def home(request: HttpRequest) -> HttpResponse:
-    principal: Principal = request.principal  # type: ignore[attr-defined]
+    principal: Principal = request.actor.principal  # type: ignore[attr-defined]
     fy = current_fiscal_year()
     context: dict[str, Any] = {"fy": fy}
     if principal.is_anonymous:

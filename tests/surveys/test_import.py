@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from ekkyo.surveys.imports import responses_import
 from ekkyo.surveys.models import ImportMapping, Response
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World
@@ -41,16 +42,17 @@ def test_import_with_labels_and_numbers_is_idempotent(world: World, system: None
 
     mapping = suggest_mapping(read_table(data, "f.csv").headers, inst)
     assert len(mapping) == 3
+    actor = system_actor(reason="test: import")
     check = responses_import(
-        wave=wave, data=data, filename="f.csv", source="gf", mapping=mapping,
+        actor=actor, wave_id=wave.pk, data=data, filename="f.csv", source="gf", mapping=mapping,
         respondent_column="学籍番号", apply=False,
     )  # fmt: skip
     assert check.ok and check.rows == 3 and check.linked == 2
     assert not Response._unscoped.exists()
     for _ in range(2):
         done = responses_import(
-            wave=wave, data=data, filename="f.csv", source="gf", mapping=mapping,
-            respondent_column="学籍番号", apply=True,
+            actor=actor, wave_id=wave.pk, data=data, filename="f.csv", source="gf",
+            mapping=mapping, respondent_column="学籍番号", apply=True,
         )  # fmt: skip
     assert done.new == 0 and done.unchanged == 3
     stored = Response._unscoped.filter(wave=wave)

@@ -13,7 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ekkyo.registry.models import School
+from ekkyo.registry.selectors import consortium_for_school
 from ekkyo.scheduling.services import ImportRejected, bell_schedule_import, calendar_import
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import system_scope
 
 
@@ -32,20 +34,27 @@ class Command(BaseCommand):
         school = School.objects.filter(code=options["school"].strip().upper()).first()
         if school is None:
             raise CommandError(f"No school with code {options['school']}")
+        consortium = consortium_for_school(school)
+        actor = system_actor(
+            reason=f"import-timetable {path.name}",
+            consortium_id=consortium.pk if consortium else None,
+        )
         with system_scope(reason="import-timetable command"):
             try:
                 if options["calendar"]:
                     outcome = calendar_import(
-                        school=school, data=path.read_bytes(), filename=path.name, request=None
-                    )
+                        actor=actor, school_code=school.code, data=path.read_bytes(),
+                        filename=path.name,
+                    )  # fmt: skip
                     self.stdout.write(
                         f"{school.code}: {outcome.created} new events, "
                         f"{outcome.unchanged} already there"
                     )
                 else:
                     n = bell_schedule_import(
-                        school=school, data=path.read_bytes(), filename=path.name, request=None
-                    )
+                        actor=actor, school_code=school.code, data=path.read_bytes(),
+                        filename=path.name,
+                    )  # fmt: skip
                     self.stdout.write(f"{school.code}: bell schedule of {n} periods")
             except ImportRejected as exc:
                 for problem in exc.problems:
