@@ -20,3 +20,7 @@ class AuditConfig(AppConfig):
             audit_record(actor=actor, event=ACCESS_DENIED, summary=what[:300], detail=detail)
 
         set_denial_recorder(record)
+        # Every app's ``events.py`` registers its codes (for the log's filter).
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("events")

@@ -53,28 +53,10 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _legacy_actor(request: Any, user: Any) -> Actor:
-    from ekkyo.tenancy.actor import ANONYMOUS_ACTOR
-
-    base: Actor = getattr(request, "actor", None) or ANONYMOUS_ACTOR
-    if user is None:
-        return base
-    return Actor(
-        principal=base.principal,
-        user_id=getattr(user, "pk", None),
-        label=str(user)[:200],
-        consortium_id=base.consortium_id,
-        remote_addr=base.remote_addr,
-        user_agent=base.user_agent,
-        path=base.path,
-        user=user,
-    )
-
-
 def audit_record(
     *,
-    actor: Actor | None = None,
-    event: Action | str = "",
+    actor: Actor,
+    event: Action | str,
     obj: Any = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -83,19 +65,12 @@ def audit_record(
     consortium_id: int | None = None,
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
-    # Transitional: callers not yet converted to doors pass the request.
-    request: Any = None,
-    action: Action | str = "",
-    user: Any = None,
 ) -> AuditEvent:
     """Append one audit event for ``actor``.
 
     ``old``/``new`` (e.g. from :func:`snapshot`) are reduced to the fields that
     changed and stored under ``detail["old"]`` and ``detail["new"]``.
     """
-    if actor is None:
-        actor = _legacy_actor(request, user)
-    event = event or action
     if not event:
         raise ValueError("audit_record needs an event code")
     if obj is not None:

@@ -19,8 +19,9 @@ from ekkyo.core.tabular import write_csv_for_excel
 from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.principal import Role
 
+from . import events
 from .events import AUDIT_EXPORT
-from .models import Action, AuditEvent
+from .models import AuditEvent
 from .services import audit_record
 
 
@@ -29,7 +30,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         label=gettext_lazy("Action"),
         required=False,
-        choices=[("", gettext_lazy("Any")), *Action.choices],
+        # Every registered event code (apps register theirs when they load).
+        choices=lambda: [("", gettext_lazy("Any")), *events.choices()],
     )
     since = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

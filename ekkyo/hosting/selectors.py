@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from ekkyo.audit.services import audit_record
@@ -21,7 +20,7 @@ from ekkyo.people.models import Consent, ConsentPurpose
 from ekkyo.programmes.models import Programme, Stay
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import Municipality
-from ekkyo.tenancy.access import Grant, NotFound, access, deny, grant_filter
+from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter, refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal
 
@@ -35,18 +34,9 @@ from .models import HostFamily, HostRequest, RequestStatus
 OPEN_FOR_HEALTH = (RequestStatus.SENT, RequestStatus.HOST_ACCEPTED, RequestStatus.CONFIRMED)
 
 
-def refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
-    """The 404 for an object the actor sees but not at ``grant`` (or not in the
-    role the door needs), recorded as ``access()`` records its refusals: now,
-    or after the rollback when raised inside a door's transaction."""
-    exc = NotFound()
-    what = f"{label} {lookup}"
-    detail = {"grant": str(grant), "model": label}
-    if transaction.get_connection().in_atomic_block:
-        exc.pending_denial = (actor, what, detail)
-    else:
-        deny(actor, what, **detail)
-    return exc
+def object_refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
+    """The recorded 404 for an object the actor sees but not at ``grant``."""
+    return refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
 
 
 def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
@@ -56,7 +46,7 @@ def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
     if programme is not None:
         return programme
     if Programme.objects.filter(pk=programme_id).exists():
-        raise refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
+        raise object_refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
     raise NotFound
 
 
@@ -281,7 +271,7 @@ def stay_of_child(*, actor: Actor, stay_id: int) -> Stay:
     refused and the refusal recorded."""
     stay = access(actor, Stay, grant=Grant.FULL, pk=stay_id)
     if stay.student_id not in actor.principal.child_student_ids:
-        raise refusal(actor, "programmes.stay", Grant.FULL, pk=stay_id)
+        raise object_refusal(actor, "programmes.stay", Grant.FULL, pk=stay_id)
     return Stay._unscoped.select_related("programme", "student").get(  # safe: checked just above
         pk=stay.pk
     )

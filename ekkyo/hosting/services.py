@@ -36,7 +36,7 @@ from ekkyo.tenancy.actor import Actor
 
 from . import events
 from .models import HostFamily, HostRequest, RequestStatus
-from .selectors import host_family_municipalities, managed_programme, refusal, stay_of_child
+from .selectors import host_family_municipalities, managed_programme, object_refusal, stay_of_child
 
 # The register's fields a town edits (HostFamilyForm), snapshotted for the log.
 FAMILY_FIELDS = (
@@ -223,7 +223,7 @@ def host_request_host_answer(*, actor: Actor, request_id: int, accept: bool) -> 
     """The family accepts or declines a request sent to it (hosting grant)."""
     checked = access(actor, HostRequest, grant=Grant.HOSTING, pk=request_id)
     if checked.host_family_id not in actor.principal.host_ids:
-        raise refusal(actor, "hosting.hostrequest", Grant.HOSTING, pk=request_id)
+        raise object_refusal(actor, "hosting.hostrequest", Grant.HOSTING, pk=request_id)
     return _answer(actor=actor, checked=checked, accept=accept, side="host")
 
 
@@ -237,7 +237,7 @@ def host_request_guest_answer(*, actor: Actor, request_id: int, accept: bool) ->
     own = [principal.student_id] if principal.student_id else sorted(principal.child_student_ids)
     checked = access(actor, HostRequest, grant=Grant.FULL, pk=request_id)
     if checked.stay.student_id not in own:
-        raise refusal(actor, "hosting.hostrequest", Grant.FULL, pk=request_id)
+        raise object_refusal(actor, "hosting.hostrequest", Grant.FULL, pk=request_id)
     return _answer(actor=actor, checked=checked, accept=accept, side="student")
 
 

@@ -36,7 +36,15 @@ from ekkyo.core import kpi
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.core.kpi_aggregates import Activity, Key, StudentInfo, key_delta, student_keys
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Attendance, Programme, ProgrammeKind, Residence, Session, Stay
+from ekkyo.programmes.models import (
+    STAY_KINDS,
+    Attendance,
+    Programme,
+    ProgrammeKind,
+    Residence,
+    Session,
+    Stay,
+)
 from ekkyo.registry.models import Consortium, Member, School
 from ekkyo.tenancy.principal import system_scope
 
@@ -87,7 +95,7 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
         )
     # safe: system job, as above
     for sid, programme, town, school_town, arrival, departure, cancelled in Stay._unscoped.filter(
-        **student_filter
+        **student_filter, programme__kind__in=STAY_KINDS  # "a Stay (short or mid-term)"
     ).values_list(
         "student_id", "programme_id", "programme__host_municipality__code",
         "programme__host_school__municipality__code", "arrival", "departure", "cancelled",
@@ -99,7 +107,9 @@ def _activities(student_filter: dict[str, Any]) -> dict[int, list[Activity]]:
         )
     for sid, programme, town, school_town, starts_at in (
         Attendance._unscoped.filter(  # safe: system job, as above
-            **student_filter, session__kind="online", session__programme__kind=ProgrammeKind.ONLINE
+            # "a Session of an online programme", its in-person meetings included
+            **student_filter,
+            session__programme__kind=ProgrammeKind.ONLINE,
         )
         .values_list(
             "student_id",

@@ -30,16 +30,18 @@ KPI_DEFINITIONS = {
         "member town (a residence) on any day of the fiscal year. Town rows by host."
     ),
     "offline_received": _(
-        "Distinct students with at least one stay (short or mid-term) that overlaps the "
-        "fiscal year and was not cancelled, counted by the host town."
+        "Distinct students with at least one stay of a short-stay or mid-term programme that "
+        "overlaps the fiscal year and was not cancelled, counted by the host town. A stay "
+        "hosted by a town that is not a member that year has no host row but still counts "
+        "for the consortium and for the sending town."
     ),
     "offline_sent": _(
-        "The same students as KPI ② received, counted by their home town: students a "
-        "town sent on stays."
+        "The same students as KPI ② received, counted by their home town, whoever hosted "
+        "them: students a town sent on stays."
     ),
     "online": _(
         "Distinct students attending at least one session of an online programme in the "
-        "fiscal year, counted by home town."
+        "fiscal year (its in-person meetings included), counted by home town."
     ),
 }
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from ekkyo.partners.models import Contribution, Partner
 from ekkyo.programmes.models import Programme
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import Consortium, Member, Municipality, School
-from ekkyo.tenancy.access import NotFound, deny
+from ekkyo.tenancy.access import NotFound, refusal
 from ekkyo.tenancy.actor import Actor
 
 from . import events
@@ -31,15 +30,10 @@ from .services import figures_table
 
 
 def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded
-    (after the rollback when a door's transaction is open, as ``access()`` does)."""
-    exc = NotFound()
+    """404 for "missing" and "not yours" alike; only the latter is recorded."""
     if exists:
-        if transaction.get_connection().in_atomic_block:
-            exc.pending_denial = (actor, what, detail)
-        else:
-            deny(actor, what, **detail)
-    raise exc
+        raise refusal(actor, what, **detail)
+    raise NotFound
 
 
 def kpi_consortium(*, actor: Actor) -> Consortium:

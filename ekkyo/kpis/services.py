@@ -31,7 +31,14 @@ from django.utils.translation import gettext_lazy as _
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import kpi
 from ekkyo.partners.models import Contribution, Partner
-from ekkyo.programmes.models import Attendance, Programme, ProgrammeKind, Residence, Stay
+from ekkyo.programmes.models import (
+    STAY_KINDS,
+    Attendance,
+    Programme,
+    ProgrammeKind,
+    Residence,
+    Stay,
+)
 from ekkyo.registry.models import Consortium, Member, Municipality
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope
@@ -71,7 +78,10 @@ def kpi_figures(*, consortium: Consortium, fys: list[int]) -> dict[int, kpi.FyKp
                 s["cancelled"],
             )
             for s in Stay._unscoped.filter(  # safe: counted for the consortium, as above
-                programme__consortium=consortium, programme__host_municipality__isnull=False
+                programme__consortium=consortium,
+                programme__host_municipality__isnull=False,
+                # DESIGN.md: KPI② counts "a Stay (short or mid-term)".
+                programme__kind__in=STAY_KINDS,
             ).values(
                 "student_id", "student__home_municipality_id", "programme__host_municipality_id",
                 "arrival", "departure", "cancelled",
@@ -82,13 +92,13 @@ def kpi_figures(*, consortium: Consortium, fys: list[int]) -> dict[int, kpi.FyKp
                 str(a["student_id"]),
                 codes.get(a["student__home_municipality_id"] or 0),
                 timezone.localtime(a["session__starts_at"]).date(),
-                a["session__kind"] == "online"
-                and a["session__programme__kind"] == ProgrammeKind.ONLINE,
+                # "a Session of an online programme": in-person meetings too.
+                a["session__programme__kind"] == ProgrammeKind.ONLINE,
             )
             # safe: counted for the consortium, as above
             for a in Attendance._unscoped.filter(session__programme__consortium=consortium).values(
                 "student_id", "student__home_municipality_id", "session__starts_at",
-                "session__kind", "session__programme__kind",
+                "session__programme__kind",
             )
         ]  # fmt: skip
     return kpi.all_kpis(residences, stays, attendance, memberships, fys)

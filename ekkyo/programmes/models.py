@@ -57,6 +57,8 @@ class ProgrammeKind(models.TextChoices):
 
 
 OFFLINE_KINDS = (ProgrammeKind.SHORT_STAY, ProgrammeKind.MID_STAY, ProgrammeKind.RESIDENCE)
+# The programmes whose Stays are KPI② (DESIGN.md: "a Stay (short or mid-term)").
+STAY_KINDS = (ProgrammeKind.SHORT_STAY, ProgrammeKind.MID_STAY)
 
 
 class Accommodation(models.TextChoices):

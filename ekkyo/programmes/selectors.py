@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ekkyo.people.models import Guardian, Student
 from ekkyo.registry.models import Municipality, School
-from ekkyo.tenancy.access import Grant, NotFound, access, deny, grant_filter
+from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter, refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal
 
@@ -179,17 +179,9 @@ def ineligibility(programme: Programme, student: Student) -> list[Any]:
 def _refusal(
     actor: Actor, model: type[models.Model], lookup: dict[str, Any], grant: str
 ) -> NotFound:
-    """The 404 for an object that exists but is not the actor's, recorded as
-    ``tenancy.access.access`` records it (after the rollback when inside a
-    transaction, by the request's middleware)."""
-    exc = NotFound()
+    """The recorded 404 for an object that exists but is not the actor's."""
     label = model._meta.label_lower
-    what, detail = f"{label} {lookup}", {"grant": grant, "model": label}
-    if transaction.get_connection().in_atomic_block:
-        exc.pending_denial = (actor, what, detail)
-    else:
-        deny(actor, what, **detail)
-    return exc
+    return refusal(actor, f"{label} {lookup}", grant=grant, model=label)
 
 
 def programme_managed(*, actor: Actor, programme_id: int) -> Programme:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, NoReturn
 
-from django.db import transaction
 from django.db.models import QuerySet
 
 from ekkyo.core import scheduling as core
@@ -24,7 +23,7 @@ from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import schools_for_principal
-from ekkyo.tenancy.access import NotFound, deny
+from ekkyo.tenancy.access import NotFound, refusal
 from ekkyo.tenancy.actor import Actor
 
 from .models import BellPeriod, CalendarEvent
@@ -32,15 +31,10 @@ from .services import time_to_minutes
 
 
 def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded
-    (after the rollback when a door's transaction is open, as ``access()`` does)."""
-    exc = NotFound()
+    """404 for "missing" and "not yours" alike; only the latter is recorded."""
     if exists:
-        if transaction.get_connection().in_atomic_block:
-            exc.pending_denial = (actor, what, detail)
-        else:
-            deny(actor, what, **detail)
-    raise exc
+        raise refusal(actor, what, **detail)
+    raise NotFound
 
 
 def editable_schools(*, actor: Actor) -> QuerySet[School]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from ekkyo.audit.services import audit_record
 from ekkyo.registry.models import Consortium, School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
-from ekkyo.tenancy.access import NotFound, deny
+from ekkyo.tenancy.access import NotFound, refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope
 
@@ -28,15 +27,10 @@ from .models import ImportMapping, Response, Wave
 
 
 def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded
-    (after the rollback when a door's transaction is open, as ``access()`` does)."""
-    exc = NotFound()
+    """404 for "missing" and "not yours" alike; only the latter is recorded."""
     if exists:
-        if transaction.get_connection().in_atomic_block:
-            exc.pending_denial = (actor, what, detail)
-        else:
-            deny(actor, what, **detail)
-    raise exc
+        raise refusal(actor, what, **detail)
+    raise NotFound
 
 
 def waves_for(*, actor: Actor) -> QuerySet[Wave]:

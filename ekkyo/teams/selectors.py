@@ -19,14 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
 from ekkyo.programmes.selectors import manageable_programmes
-from ekkyo.tenancy.access import Grant, NotFound, access, deny, grant_filter
+from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter, refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal, Role
 
@@ -48,18 +47,9 @@ MANAGERS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 # --- refusals and the programme ------------------------------------------------------
 
 
-def refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
-    """The 404 for an object the actor sees but may not act on here, recorded
-    as ``access()`` records its refusals (after the rollback inside a door's
-    transaction)."""
-    exc = NotFound()
-    what = f"{label} {lookup}"
-    detail = {"grant": str(grant), "model": label}
-    if transaction.get_connection().in_atomic_block:
-        exc.pending_denial = (actor, what, detail)
-    else:
-        deny(actor, what, **detail)
-    return exc
+def object_refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
+    """The recorded 404 for an object the actor sees but not at ``grant``."""
+    return refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
 
 
 def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
@@ -68,7 +58,7 @@ def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
     if programme is not None:
         return programme
     if Programme.objects.filter(pk=programme_id).exists():
-        raise refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
+        raise object_refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
     raise NotFound
 
 
@@ -83,7 +73,7 @@ def managed_set(*, actor: Actor, team_set_id: int) -> TeamSet:
     """A team set of a programme the actor manages (hosting grant)."""
     team_set = access(actor, TeamSet, grant=Grant.HOSTING, pk=team_set_id)
     if not may_manage(actor.principal, team_set):
-        raise refusal(actor, "teams.teamset", Grant.HOSTING, pk=team_set_id)
+        raise object_refusal(actor, "teams.teamset", Grant.HOSTING, pk=team_set_id)
     return team_set
 
 
@@ -295,7 +285,7 @@ def managed_post(*, actor: Actor, post_id: int) -> TeamPost:
     """A post of a team whose programme the actor manages (for moderation)."""
     post = access(actor, TeamPost, grant=Grant.HOSTING, pk=post_id)
     if not may_manage(actor.principal, post.team.team_set):
-        raise refusal(actor, "teams.teampost", Grant.HOSTING, pk=post_id)
+        raise object_refusal(actor, "teams.teampost", Grant.HOSTING, pk=post_id)
     return post
 
 

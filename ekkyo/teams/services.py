@@ -55,8 +55,8 @@ from .selectors import (
     managed_programme,
     managed_set,
     may_manage,
+    object_refusal,
     participants,
-    refusal,
     student_pk,
     teamset_teams,
 )
@@ -636,7 +636,7 @@ def mentor_add(
     """Add a mentor of a partner of the consortium to a team the actor manages."""
     team = access(actor, Team, grant=Grant.HOSTING, pk=team_id)
     if not may_manage(actor.principal, team.team_set):
-        raise refusal(actor, "teams.team", Grant.HOSTING, pk=team_id)
+        raise object_refusal(actor, "teams.team", Grant.HOSTING, pk=team_id)
     partner = Partner.objects.filter(pk=partner_id).first()
     if partner is None or partner.consortium_id != team.team_set.programme.consortium_id:
         raise TeamError(_("That partner is not in this consortium."))

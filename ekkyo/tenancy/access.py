@@ -132,6 +132,19 @@ def grant_filter(model: type[models.Model], principal: Principal, grant: Grant) 
     return model.tenancy_filter(principal)  # type: ignore[attr-defined,no-any-return]
 
 
+def refusal(actor: Actor, what: str, **detail: Any) -> NotFound:
+    """The 404 for something that exists but is not the actor's, recorded as a
+    failed authorisation: now, or — inside a door's transaction, which the
+    exception is about to roll back — by the request's middleware afterwards.
+    Doors ``raise refusal(...)``; for "missing" they raise a plain NotFound."""
+    exc = NotFound()
+    if transaction.get_connection().in_atomic_block:
+        exc.pending_denial = (actor, what, detail)
+    else:
+        deny(actor, what, **detail)
+    return exc
+
+
 def access(actor: Actor, model: type[M], *, grant: Grant, **lookup: Any) -> M:
     """The object if ``actor`` reaches it at ``grant``; :class:`NotFound` otherwise.
 
@@ -141,16 +154,10 @@ def access(actor: Actor, model: type[M], *, grant: Grant, **lookup: Any) -> M:
     q = grant_filter(model, actor.principal, grant)
     obj = unscoped.filter(q, **lookup).first()
     if obj is None:
-        exc = NotFound()
         if unscoped.filter(**lookup).exists():
-            what = f"{model._meta.label_lower} {lookup}"
-            detail = {"grant": str(grant), "model": model._meta.label_lower}
-            if transaction.get_connection().in_atomic_block:
-                # A door's transaction would roll the audit row back with it.
-                exc.pending_denial = (actor, what, detail)
-            else:
-                deny(actor, what, **detail)
-        raise exc
+            label = model._meta.label_lower
+            raise refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
+        raise NotFound
     return obj
 
 

@@ -10,12 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from ekkyo.core import kpi
 from ekkyo.kpis.models import AnnualReport, KpiTarget
 from ekkyo.kpis.services import figures_table, kpi_figures
-from ekkyo.programmes.models import Stay
+from ekkyo.programmes.models import ProgrammeKind, Stay
 from ekkyo.tenancy.principal import Role
 
-from ..factories import World, programme
+from ..factories import World, programme, student
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,66 @@ def test_one_target_per_kpi_and_year_also_for_the_consortium(world: World, syste
     KpiTarget.objects.create(municipality=world.a.municipality, **base)
     with pytest.raises(IntegrityError), transaction.atomic():
         KpiTarget.objects.create(municipality=world.a.municipality, **base)
+
+
+def _both_paths(world: World, fy: int) -> list[kpi.FyKpis]:
+    """The figures by the full count and by the dashboards' aggregate rows."""
+    from ekkyo.kpis.aggregates import aggregates_rebuild
+    from ekkyo.kpis.services import aggregated_figures
+
+    c = world.a.consortium
+    aggregates_rebuild(c)
+    return [kpi_figures(consortium=c, fys=[fy])[fy], aggregated_figures(consortium=c, fy=fy)]
+
+
+def test_kpi2_counts_short_and_mid_stays_only(world: World, system: None) -> None:
+    """DESIGN.md: "at least one Stay (short or mid-term)" — a stay recorded on a
+    residence (or online) programme is not KPI②."""
+    before = _both_paths(world, 2026)
+    kinds = {
+        ProgrammeKind.SHORT_STAY: 1,
+        ProgrammeKind.MID_STAY: 1,
+        ProgrammeKind.RESIDENCE: 0,
+        ProgrammeKind.ONLINE: 0,
+    }
+    for i, (kind, expected) in enumerate(kinds.items()):
+        p = programme(world.a.consortium, world.a2.municipality, title=f"種類{i}", kind=kind)
+        someone = student(world.a.school, consortium=world.a.consortium, family=f"種別{i}")
+        Stay._unscoped.create(
+            programme=p, student=someone, arrival=date(2026, 9, 1), departure=date(2026, 9, 3)
+        )
+        after = _both_paths(world, 2026)
+        for old, new in zip(before, after, strict=True):
+            assert new.offline.consortium - old.offline.consortium == expected, kind
+        before = after
+
+
+def test_kpi3_counts_in_person_sessions_of_online_programmes(world: World, system: None) -> None:
+    """DESIGN.md: "attending at least one Session of an online programme" — the
+    programme's kind decides, so its in-person day (a summit) counts; a session
+    of a stay programme does not."""
+    from django.utils import timezone
+
+    from ekkyo.programmes.models import Attendance, Session
+
+    online = programme(
+        world.a.consortium, world.a.municipality, title="サミット", kind=ProgrammeKind.ONLINE
+    )
+    stay_programme = programme(world.a.consortium, world.a.municipality, title="事前説明")
+    at = timezone.make_aware(timezone.datetime(2026, 10, 3, 10, 0))
+    cases = [(online, "offline", 1), (online, "online", 1), (stay_programme, "offline", 0)]
+    before = _both_paths(world, 2026)
+    for i, (p, session_kind, expected) in enumerate(cases):
+        session = Session.objects.create(
+            programme=p,
+            kind=session_kind,
+            title=f"回{i}",
+            starts_at=at,
+            ends_at=at + timezone.timedelta(hours=2),
+        )
+        someone = student(world.a.school, consortium=world.a.consortium, family=f"出席{i}")
+        Attendance._unscoped.create(session=session, student=someone)
+        after = _both_paths(world, 2026)
+        for old, new in zip(before, after, strict=True):
+            assert new.online.consortium - old.online.consortium == expected, (p, session_kind)
+        before = after
