@@ -71,7 +71,7 @@ def deletion_request_file(
     student, role = subject_student(actor=actor, student_id=student_id)
     # Serialise filings for one student (the unique constraint is the backstop).
     # safe: subject_student() checked the right to this student
-    Student._unscoped.select_for_update().filter(pk=student.pk).first()
+    Student._unscoped.select_for_update().filter(pk=student.pk).order_by("pk").first()
     # safe: requests of the student checked above
     existing = DeletionRequest._unscoped.filter(student=student, status__in=OPEN_STATUSES).first()
     if existing is not None:
