@@ -113,9 +113,23 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL + a busy timeout keep the demo usable with a few concurrent users.
+    # The demo serves a class at once (docs/decisions.md, "SQLite for the demo"):
+    # WAL lets pages read while one request writes; a writer waits up to
+    # ``timeout`` seconds for the lock (SQLite's busy timeout) instead of failing;
+    # BEGIN IMMEDIATE takes that lock when a transaction starts, because a
+    # transaction that read first and then asks for it gets "database is locked"
+    # at once, whatever the timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # Tests use a file too: an in-memory database has no WAL, and the live
+    # server would share the test's one connection instead of opening its own.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(VAR_DIR / "test-ekkyo.sqlite3")
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
