@@ -83,6 +83,17 @@ def consortium_ids_of_user(user: Any) -> set[int]:
     return ids
 
 
+def working_consortium_id(principal: Principal) -> int | None:
+    """The consortium a staff member works in: the secretariat's own (lowest id),
+    else that of the person's first membership; None without one."""
+    ids = sorted(principal.admin_consortium_ids) or sorted(
+        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
+            "consortium_id", flat=True
+        )
+    )
+    return ids[0] if ids else None
+
+
 def needs_second_factor(user: Any) -> bool:
     """Staff whose role reaches class II/I personal data must use TOTP."""
     return principal_for_user(user).is_staff_with_personal_data

@@ -11,7 +11,7 @@ every export is audited with its specific event (``kpis.events``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -21,7 +21,8 @@ from ekkyo.partners.models import Contribution, Partner
 from ekkyo.programmes.models import Programme
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import Consortium, Member, Municipality, School
-from ekkyo.tenancy.access import NotFound, refusal
+from ekkyo.tenancy.access import NotFound
+from ekkyo.tenancy.access import refuse as _refuse
 from ekkyo.tenancy.actor import Actor
 
 from . import events
@@ -29,25 +30,12 @@ from .models import AnnualReport, KpiBaseline, KpiCode, KpiTarget, ReportStatus
 from .services import figures_table
 
 
-def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded."""
-    if exists:
-        raise refusal(actor, what, **detail)
-    raise NotFound
-
-
 def kpi_consortium(*, actor: Actor) -> Consortium:
     """The consortium whose figures the actor reads: the secretariat's own, or
     the consortium of the actor's first membership."""
-    from ekkyo.accounts.models import Membership
+    from ekkyo.accounts.selectors import working_consortium_id
 
-    principal = actor.principal
-    ids = sorted(principal.admin_consortium_ids) or sorted(
-        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
-            "consortium_id", flat=True
-        )
-    )
-    consortium = Consortium.objects.filter(pk__in=ids[:1]).first()
+    consortium = Consortium.objects.filter(pk=working_consortium_id(actor.principal) or 0).first()
     if consortium is None:
         raise NotFound
     return consortium

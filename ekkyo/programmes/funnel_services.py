@@ -94,15 +94,9 @@ def funnel_town_for(*, actor: Actor, municipality_code: str) -> tuple[Consortium
 def funnel_consortium_for(*, actor: Actor) -> Consortium:
     """The consortium whose overview the actor sees (the secretariat's, else the
     first of the person's memberships); 404 without one."""
-    from ekkyo.accounts.models import Membership
+    from ekkyo.accounts.selectors import working_consortium_id
 
-    principal = actor.principal
-    ids = sorted(principal.admin_consortium_ids) or sorted(
-        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
-            "consortium_id", flat=True
-        )
-    )
-    consortium = Consortium.objects.filter(pk__in=ids[:1]).first()
+    consortium = Consortium.objects.filter(pk=working_consortium_id(actor.principal) or 0).first()
     if consortium is None:
         raise NotFound
     return consortium

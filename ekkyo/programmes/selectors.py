@@ -230,14 +230,9 @@ def round_managed(*, actor: Actor, round_id: int) -> AllocationRound:
 def consortium_for_manager(principal: Principal) -> int | None:
     """The consortium a new programme belongs to: the secretariat's, else the
     first of the person's memberships."""
-    from ekkyo.accounts.models import Membership
+    from ekkyo.accounts.selectors import working_consortium_id
 
-    ids = sorted(principal.admin_consortium_ids) or sorted(
-        Membership.objects.filter(user_id=principal.user_id or 0).values_list(
-            "consortium_id", flat=True
-        )
-    )
-    return ids[0] if ids else None
+    return working_consortium_id(principal)
 
 
 def student_by_number(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, NoReturn
 
 from django.db.models import QuerySet
 
@@ -23,18 +22,11 @@ from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import schools_for_principal
-from ekkyo.tenancy.access import NotFound, refusal
+from ekkyo.tenancy.access import refuse as _refuse
 from ekkyo.tenancy.actor import Actor
 
 from .models import BellPeriod, CalendarEvent
 from .services import time_to_minutes
-
-
-def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded."""
-    if exists:
-        raise refusal(actor, what, **detail)
-    raise NotFound
 
 
 def editable_schools(*, actor: Actor) -> QuerySet[School]:

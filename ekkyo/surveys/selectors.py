@@ -11,26 +11,20 @@ report is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from ekkyo.audit.services import audit_record
 from ekkyo.registry.models import Consortium, School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
-from ekkyo.tenancy.access import NotFound, refusal
+from ekkyo.tenancy.access import NotFound
+from ekkyo.tenancy.access import refuse as _refuse
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope
 
 from . import events
 from .models import ImportMapping, Response, Wave
-
-
-def _refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
-    """404 for "missing" and "not yours" alike; only the latter is recorded."""
-    if exists:
-        raise refusal(actor, what, **detail)
-    raise NotFound
 
 
 def waves_for(*, actor: Actor) -> QuerySet[Wave]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -143,6 +143,14 @@ def refusal(actor: Actor, what: str, **detail: Any) -> NotFound:
     else:
         deny(actor, what, **detail)
     return exc
+
+
+def refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
+    """Raise the 404 for "missing" (``exists`` False) or "not yours" alike; only
+    the latter is recorded (see :func:`refusal`)."""
+    if exists:
+        raise refusal(actor, what, **detail)
+    raise NotFound
 
 
 def access(actor: Actor, model: type[M], *, grant: Grant, **lookup: Any) -> M:
