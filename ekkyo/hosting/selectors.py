@@ -18,9 +18,9 @@ from ekkyo.audit.services import audit_record
 from ekkyo.core import hostmatch
 from ekkyo.people.models import Consent, ConsentPurpose
 from ekkyo.programmes.models import Programme, Stay
-from ekkyo.programmes.selectors import manageable_programmes
+from ekkyo.programmes.selectors import programme_managed
 from ekkyo.registry.models import Municipality
-from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter, refusal
+from ekkyo.tenancy.access import Grant, access, grant_filter, object_refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal
 
@@ -32,22 +32,6 @@ from .models import HostFamily, HostRequest, RequestStatus
 # consent): a family that declined, or whose request was withdrawn, is not the
 # guest's host and the consent does not reach it.
 OPEN_FOR_HEALTH = (RequestStatus.SENT, RequestStatus.HOST_ACCEPTED, RequestStatus.CONFIRMED)
-
-
-def object_refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
-    """The recorded 404 for an object the actor sees but not at ``grant``."""
-    return refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
-
-
-def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
-    """A programme the actor may manage (the secretariat's, or hosted by its town
-    or school), else :class:`NotFound`, recorded like ``access()`` refusals."""
-    programme = manageable_programmes(actor.principal).filter(pk=programme_id).first()
-    if programme is not None:
-        return programme
-    if Programme.objects.filter(pk=programme_id).exists():
-        raise object_refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
-    raise NotFound
 
 
 # --- the register ----------------------------------------------------------------
@@ -181,7 +165,7 @@ def placement_board(
     Hosting grant: the host town sees its programme's guests for hosting.
     The ranking reads the guests' class I notes (allergies, diet) inside the
     matching only; the page is audited as a view of the guests."""
-    programme = managed_programme(actor=actor, programme_id=programme_id)
+    programme = programme_managed(actor=actor, programme_id=programme_id)
     stays = list(
         Stay._unscoped.filter(  # safe: filtered by the actor's hosting grant right here
             grant_filter(Stay, actor.principal, Grant.HOSTING),

@@ -30,13 +30,14 @@ from ekkyo.accounts.models import User
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.people.models import Consent, ConsentPurpose, Guardian
 from ekkyo.programmes.models import Stay
+from ekkyo.programmes.selectors import programme_managed
 from ekkyo.registry.models import Member
-from ekkyo.tenancy.access import Grant, NotFound, access
+from ekkyo.tenancy.access import Grant, NotFound, access, object_refusal
 from ekkyo.tenancy.actor import Actor
 
 from . import events
 from .models import HostFamily, HostRequest, RequestStatus
-from .selectors import host_family_municipalities, managed_programme, object_refusal, stay_of_child
+from .selectors import host_family_municipalities, stay_of_child
 
 # The register's fields a town edits (HostFamilyForm), snapshotted for the log.
 FAMILY_FIELDS = (
@@ -144,7 +145,7 @@ def host_request_send(
 
     Hosting grant: the stay must be a (not cancelled) guest of a programme the
     actor manages, the family one of the programme's host town."""
-    programme = managed_programme(actor=actor, programme_id=programme_id)
+    programme = programme_managed(actor=actor, programme_id=programme_id)
     checked = access(
         actor, Stay, grant=Grant.HOSTING, pk=stay_id, programme_id=programme.pk, cancelled=False
     )

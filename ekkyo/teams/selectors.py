@@ -25,7 +25,7 @@ from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
 from ekkyo.programmes.selectors import manageable_programmes
-from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter, refusal
+from ekkyo.tenancy.access import Grant, access, grant_filter, object_refusal
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Principal, Role
 
@@ -45,21 +45,6 @@ MANAGERS = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, Role.SCHOOL_STAFF)
 
 
 # --- refusals and the programme ------------------------------------------------------
-
-
-def object_refusal(actor: Actor, label: str, grant: Grant, **lookup: Any) -> NotFound:
-    """The recorded 404 for an object the actor sees but not at ``grant``."""
-    return refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
-
-
-def managed_programme(*, actor: Actor, programme_id: int) -> Programme:
-    """A programme the actor may manage, else :class:`NotFound` (recorded)."""
-    programme = manageable_programmes(actor.principal).filter(pk=programme_id).first()
-    if programme is not None:
-        return programme
-    if Programme.objects.filter(pk=programme_id).exists():
-        raise object_refusal(actor, "programmes.programme", Grant.HOSTING, pk=programme_id)
-    raise NotFound
 
 
 def may_manage(principal: Principal, team_set: TeamSet) -> bool:
@@ -156,7 +141,7 @@ def online_programmes_managed(*, actor: Actor) -> QuerySet[Programme]:
 
 
 def programme_team_sets(*, actor: Actor, programme: Programme) -> QuerySet[TeamSet]:
-    """The team sets of a programme the actor manages (``managed_programme``)."""
+    """The team sets of a programme the actor manages (``programme_managed``)."""
     return TeamSet._unscoped.filter(  # safe: the actor's grant, on a programme checked above
         grant_filter(TeamSet, actor.principal, Grant.HOSTING), programme=programme
     )

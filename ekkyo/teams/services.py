@@ -33,7 +33,8 @@ from ekkyo.core import teams as core
 from ekkyo.partners.models import Partner
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import ApplicationChoice, ProgrammeKind
-from ekkyo.tenancy.access import Grant, access
+from ekkyo.programmes.selectors import programme_managed
+from ekkyo.tenancy.access import Grant, access, object_refusal
 from ekkyo.tenancy.actor import Actor
 
 from . import events
@@ -52,10 +53,8 @@ from .models import (
 from .selectors import (
     core_id,
     managed_post,
-    managed_programme,
     managed_set,
     may_manage,
-    object_refusal,
     participants,
     student_pk,
     teamset_teams,
@@ -188,7 +187,7 @@ def teamset_form(
     Raises TeamError when the programme is not online, has too few
     participants, or the core refuses the problem.
     """
-    programme = managed_programme(actor=actor, programme_id=programme_id)
+    programme = programme_managed(actor=actor, programme_id=programme_id)
     previous = (
         access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
         if previous_id is not None
@@ -220,7 +219,7 @@ def teamset_form(
         solution = core.form_teams(problem, method=method, time_limit=time_limit, seed=seed)
     except core.ProblemError as exc:
         raise TeamError(_("The team rules cannot be used: %(error)s") % {"error": exc}) from exc
-    # safe: the sets of the programme checked by managed_programme() above
+    # safe: the sets of the programme checked by programme_managed() above
     rounds = TeamSet._unscoped.filter(programme=programme).count()
     team_set = TeamSet._unscoped.create(  # safe: a new set of the checked programme
         programme=programme,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ekkyo.core.teams import Weights
 from ekkyo.programmes.models import ProgrammeKind
+from ekkyo.programmes.selectors import programme_managed
 from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
@@ -50,7 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_roles(*MANAGERS, grant=Grant.HOSTING)
 def programme_sets(request: HttpRequest, programme_id: int) -> HttpResponse:
     actor = _actor(request)
-    programme = selectors.managed_programme(actor=actor, programme_id=programme_id)
+    programme = programme_managed(actor=actor, programme_id=programme_id)
     sets = selectors.programme_team_sets(actor=actor, programme=programme)
     form = FormTeamsForm(request.POST or None, team_sets=sets)
     if request.method == "POST" and form.is_valid():
@@ -168,7 +169,7 @@ def set_export(request: HttpRequest, team_set_id: int) -> HttpResponseBase:
 @require_roles(*MANAGERS, grant=Grant.HOSTING)
 def compare(request: HttpRequest, programme_id: int) -> HttpResponse:
     actor = _actor(request)
-    programme = selectors.managed_programme(actor=actor, programme_id=programme_id)
+    programme = programme_managed(actor=actor, programme_id=programme_id)
     sets = list(selectors.programme_team_sets(actor=actor, programme=programme))
     by_id = {s.pk: s for s in sets}
     a = by_id.get(_int(request.GET.get("a")))

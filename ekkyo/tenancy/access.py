@@ -145,6 +145,12 @@ def refusal(actor: Actor, what: str, **detail: Any) -> NotFound:
     return exc
 
 
+def object_refusal(actor: Actor, label: str, grant: Grant | str, **lookup: Any) -> NotFound:
+    """:func:`refusal` for a model row (``label`` as ``app.model``) the actor
+    sees, but not at ``grant``."""
+    return refusal(actor, f"{label} {lookup}", grant=str(grant), model=label)
+
+
 def refuse(actor: Actor, what: str, *, exists: bool, **detail: Any) -> NoReturn:
     """Raise the 404 for "missing" (``exists`` False) or "not yours" alike; only
     the latter is recorded (see :func:`refusal`)."""
