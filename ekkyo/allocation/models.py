@@ -28,7 +28,7 @@ class Seat(models.Model):
     """A confirmed place on a programme, by allocation or by hand.
 
     The capacity check and the insert happen under a row lock on the
-    programme (services.seat_confirm), so two staff confirming the last seat
+    programme (seat_services.seat_confirm), so two staff confirming the last seat
     at the same moment cannot exceed it.
     """
 

@@ -20,7 +20,7 @@ the student, their guardians, their school, their towns and the secretariat
 may apply, consent, approve or withdraw; a round through
 ``selectors.round_managed``: the secretariat of its consortium), is atomic
 with the rows it changes locked, writes an audit row with a specific event
-code (``programmes.events``) and the old and new values, and sends the emails
+code (``allocation.events``) and the old and new values, and sends the emails
 of the status change (``notifications``) after the transaction commits.
 
 The ``_unscoped`` reads below each say why they are safe: after ``access()``

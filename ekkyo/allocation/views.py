@@ -1,6 +1,6 @@
 """Pages of the application workflow for students, guardians, schools and the secretariat.
 
-Views parse, call a door (``applications``, ``participation``) or a selector,
+Views parse, call a door (``allocation.services``) or a selector,
 and render; the application, round or student a page acts on is fetched by
 the door at the grant the route declares."""
 

@@ -1,4 +1,4 @@
-"""Reading and writing the residence funnel (see ``funnel.py`` for the model).
+"""Reading and writing the residence funnel (see ``funnel.models`` for the model).
 
 ``town_funnel`` assembles one town's funnel for an intake year: entered
 stages, arrivals derived from Residence records by the KPI ① rule
@@ -13,7 +13,7 @@ Callers check the person's right to the town first (``funnel_town_for``:
 the town's own staff and the secretariat of its consortium; 404 otherwise,
 recorded as a refusal); the Residence reads below are then deliberate system
 scopes over that town only. The writes take the acting :class:`Actor` and
-audit with specific codes (``programmes.events``) and the changed cells' old
+audit with specific codes (``funnel.events``) and the changed cells' old
 and new counts.
 """
 

@@ -4,7 +4,7 @@ grid and CSV import, and the consortium overview.
 Who: the town's own municipality staff (read and edit) and the consortium
 secretariat (every member town, read and edit). Other roles get 403; a town
 that is not the person's gets 404 (audited), like any other tenant object.
-Views parse, call ``funnel_services`` (who may work on which town, the reads
+Views parse, call ``funnel.services`` (who may work on which town, the reads
 and the writes) and render.
 """
 

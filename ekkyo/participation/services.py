@@ -7,7 +7,7 @@ Each takes the acting :class:`Actor` first, checks what the actor chose
 (the session or programme through ``selectors.session_managed`` /
 ``programme_managed``, a student or a stay with ``tenancy.access.access`` at
 the grant the route declares), runs in one transaction and writes an audit
-row with a specific event code (``programmes.events``).
+row with a specific event code (``participation.events``).
 
 The KPI aggregates follow by signals (``kpis.aggregates``); bulk writes here
 wrap their rows in ``aggregates_batch()`` or refresh the students they touched.

@@ -2,7 +2,7 @@
 imported from Zoom, Teams or Meet), stays per programme, residences.
 
 Views parse (forms, meeting reports, the signed preview token), call a door
-of ``participation`` and render; they write nothing themselves."""
+of ``participation.services`` and render; they write nothing themselves."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Programme pages: the public catalogue, calendar and .ics feed; staff management.
 
-Views parse, call a door (``services``, ``participation``) or a selector, and
-render; they write nothing themselves."""
+Views parse, call a door (``services``; seats in ``allocation.seat_services``,
+stays in ``participation.services``) or a selector, and render; they write
+nothing themselves."""
 
 from __future__ import annotations
 
