@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 10000
+# One test process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs in one.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: demo test install check lint typecheck unit browser messages clean seed
 
