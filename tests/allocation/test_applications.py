@@ -148,7 +148,7 @@ def test_a_double_submit_makes_one_second_round(world: World, system: None) -> N
     r = _round(world, p)
     r.status = RoundStatus.PUBLISHED
     r.save()
-    when = {"opens_at": timezone.now(), "closes_at": timezone.now()}
+    when = {"opens_at": timezone.now(), "closes_at": timezone.now() + timedelta(days=7)}
     first = round_second(actor=SYSTEM, round_id=r.pk, **when)
     again = round_second(actor=SYSTEM, round_id=r.pk, **when)
     assert again.pk == first.pk
