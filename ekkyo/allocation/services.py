@@ -695,10 +695,17 @@ def round_second(
 
     The first round and its programmes are locked while the free seats are
     counted, so a seat confirmed or released at the same moment cannot make
-    the second round's programmes wrong."""
+    the second round's programmes wrong.
+
+    Idempotent: a double click or double submit returns the second round the
+    first call made (the first round's row lock serialises the two calls, so
+    the later one sees the earlier one's round) instead of making another."""
     round_ = _round_locked(actor, round_id)
     if round_.status != RoundStatus.PUBLISHED:
         raise ApplicationError(_("Publish the first round's results first."))
+    existing = AllocationRound.objects.filter(previous_round=round_).order_by("pk").first()
+    if existing is not None:
+        return existing
     programmes = list(Programme.objects.select_for_update().filter(rounds=round_).order_by("pk"))
     taken = dict(
         Seat._unscoped.filter(  # safe: counts per programme of the checked round

@@ -14,6 +14,7 @@ SUBJECT_ACCESS_EXPORT_CLASS1 = event(
 DELETION_REQUEST_FILE = event(
     "deletion_request.file", _("Asked for a student's data to be deleted")
 )
+DELETION_REQUEST_WITHDRAW = event("deletion_request.withdraw", _("Withdrew a deletion request"))
 DELETION_REQUEST_APPROVE = event("deletion_request.approve", _("Approved a deletion request"))
 DELETION_REQUEST_REFUSE = event("deletion_request.refuse", _("Refused a deletion request"))
 DELETION_REQUEST_LIST_VIEW = event("deletion_request.list.view", _("Viewed deletion requests"))

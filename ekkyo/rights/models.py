@@ -37,6 +37,7 @@ class RequestStatus(models.TextChoices):
     APPROVED = "approved", _("Approved, waiting for the deletion job")
     REFUSED = "refused", _("Refused")
     DONE = "done", _("Carried out")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 OPEN_STATUSES = (RequestStatus.REQUESTED, RequestStatus.APPROVED)

@@ -4,6 +4,8 @@ Workflow (the job that carries requests out is ``retention_services``):
 
 1. ``deletion_request_file`` — the student or a guardian asks (one open
    request per student: a second submit returns the open one);
+   ``deletion_request_withdraw`` — the student or a guardian takes back a
+   request the school has not decided yet;
 2. ``deletion_request_decide`` — the student's school coordinator (school
    staff of the student's school) or the secretariat approves or refuses it;
 3. ``retention_services.retention_run`` carries out every approved request.
@@ -97,6 +99,43 @@ def deletion_request_file(
         detail={"request": request.pk, "role": role.value},
     )
     return request, True
+
+
+WITHDRAW_FIELDS = ("status", "decided_at")
+
+
+@transaction.atomic
+def deletion_request_withdraw(*, actor: Actor, student_id: int) -> DeletionRequest | None:
+    """The student or a guardian withdraws the student's pending request.
+
+    Only a request still waiting for the school (``requested``) can be
+    withdrawn; once approved it is the school's decision and the job's turn
+    (:class:`RightsError`). Returns the withdrawn request, or ``None`` when
+    nothing is pending (a double submit withdraws once and then does nothing).
+    Anyone else gets 404 (audited)."""
+    student, role = subject_student(actor=actor, student_id=student_id)
+    # safe: subject_student() checked the right to this student; serialise with filing
+    Student._unscoped.select_for_update().filter(pk=student.pk).order_by("pk").first()
+    # safe: requests of the student checked above
+    request = DeletionRequest._unscoped.filter(student=student, status__in=OPEN_STATUSES).first()
+    if request is None:
+        return None
+    if request.status != RequestStatus.REQUESTED:
+        raise RightsError(_("The school has already approved this request; ask the school."))
+    old = snapshot(request, WITHDRAW_FIELDS)
+    request.status = RequestStatus.WITHDRAWN
+    request.decided_at = timezone.now()
+    request.save(update_fields=list(WITHDRAW_FIELDS))
+    audit_record(
+        actor=actor,
+        event=events.DELETION_REQUEST_WITHDRAW,
+        obj=student,
+        summary=f"deletion request {request.pk} withdrawn by the {role.value}",
+        detail={"request": request.pk, "role": role.value},
+        old=old,
+        new=snapshot(request, WITHDRAW_FIELDS),
+    )
+    return request
 
 
 def _decider(actor: Actor) -> Actor:

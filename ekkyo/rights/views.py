@@ -41,6 +41,7 @@ from .services import (
     RightsError,
     deletion_request_decide,
     deletion_request_file,
+    deletion_request_withdraw,
     retention_policy_set,
 )
 
@@ -114,6 +115,21 @@ def deletion_request(request: HttpRequest, student_id: int) -> HttpResponseBase:
         )
     else:
         messages.info(request, _("A request for this student is already open."))
+    return redirect("rights:mine")
+
+
+@require_POST
+@require_roles(Role.STUDENT, Role.GUARDIAN, grant=Grant.FULL)
+def deletion_withdraw(request: HttpRequest, student_id: int) -> HttpResponseBase:
+    try:
+        withdrawn = deletion_request_withdraw(actor=_actor(request), student_id=student_id)
+    except RightsError as exc:
+        messages.error(request, exc.message)
+    else:
+        if withdrawn is not None:
+            messages.success(request, _("Your deletion request was withdrawn."))
+        else:
+            messages.info(request, _("No deletion request is waiting for the school."))
     return redirect("rights:mine")
 
 

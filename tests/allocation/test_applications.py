@@ -32,6 +32,7 @@ from ekkyo.allocation.services import (
     round_second,
     school_decide,
 )
+from ekkyo.audit.models import AuditEvent
 from ekkyo.people.models import Consent, Guardian, GuardianLink
 from ekkyo.programmes.models import ProgrammeKind, ProgrammeQuestion
 from ekkyo.tenancy.principal import Role
@@ -140,6 +141,19 @@ def test_whole_path_with_explanations(
     expected = sorted([f"g{a.pk}@example.jp" for a in apps] + [world.a.guardian.email])
     assert recipients == expected
     assert all(m.subject.startswith("[越境ねっと]") for m in mail.outbox)
+
+
+def test_a_double_submit_makes_one_second_round(world: World, system: None) -> None:
+    p = _future(world, world.a2.municipality, "二次", capacity=5)
+    r = _round(world, p)
+    r.status = RoundStatus.PUBLISHED
+    r.save()
+    when = {"opens_at": timezone.now(), "closes_at": timezone.now() + timedelta(days=7)}
+    first = round_second(actor=SYSTEM, round_id=r.pk, **when)
+    again = round_second(actor=SYSTEM, round_id=r.pk, **when)
+    assert again.pk == first.pk
+    assert list(AllocationRound.objects.filter(previous_round=r)) == [first]
+    assert AuditEvent.objects.filter(action="round.second").count() == 1
 
 
 def test_missing_consent_or_approval_is_not_considered(world: World, system: None) -> None:

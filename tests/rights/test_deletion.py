@@ -158,3 +158,53 @@ def test_a_bad_decision_is_refused(world: World, client_as) -> None:  # type: ig
     with system_scope(reason="assert"):
         request.refresh_from_db()
     assert request.status == RequestStatus.REQUESTED
+
+
+def _withdraw(client: Client, student: Student):  # type: ignore[no-untyped-def]
+    return client.post(reverse("rights:deletion_withdraw", args=[student.pk]))
+
+
+def test_the_student_withdraws_a_pending_request_once(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
+    request = _filed(world)
+    student = client_as(Role.STUDENT)
+    me = world.a.students[1]
+    page = student.get(reverse("rights:mine")).content.decode()
+    assert reverse("rights:deletion_withdraw", args=[me.pk]) in page
+    assert _withdraw(student, me).status_code == 302
+    assert _withdraw(student, me).status_code == 302  # double submit: nothing more
+    with system_scope(reason="assert"):
+        request.refresh_from_db()
+    assert request.status == RequestStatus.WITHDRAWN and request.decided_at
+    [event] = _events("deletion_request.withdraw")
+    assert event.object_id == str(me.pk)
+    assert event.detail["old"]["status"] == "requested"
+    assert event.detail["new"]["status"] == "withdrawn"
+    # The school no longer has it to decide, and the student may ask again.
+    school = client_as(Role.SCHOOL_STAFF)
+    assert _decide(school, request, "approve").status_code == 302
+    with system_scope(reason="assert"):
+        request.refresh_from_db()
+    assert request.status == RequestStatus.WITHDRAWN
+    student = Client()
+    student.force_login(world.a.users[Role.STUDENT])
+    assert _file(student, me).status_code == 302
+    assert [r.status for r in _requests(me)] == ["withdrawn", "requested"]
+
+
+def test_an_approved_request_cannot_be_withdrawn(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
+    request = _filed(world)
+    assert _decide(client_as(Role.SCHOOL_STAFF), request, "approve").status_code == 302
+    student = Client()
+    student.force_login(world.a.users[Role.STUDENT])
+    assert _withdraw(student, world.a.students[1]).status_code == 302
+    with system_scope(reason="assert"):
+        request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED and not _events("deletion_request.withdraw")
+
+
+def test_nobody_else_withdraws(world: World, client_as) -> None:  # type: ignore[no-untyped-def]
+    request = _filed(world)
+    assert _withdraw(client_as(Role.SCHOOL_STAFF), world.a.students[1]).status_code in {403, 404}
+    with system_scope(reason="assert"):
+        request.refresh_from_db()
+    assert request.status == RequestStatus.REQUESTED
