@@ -145,7 +145,7 @@ def job_run(*, job_id: int) -> Job | None:
     with system_scope(reason=f"background job #{job_id}"):
         with transaction.atomic():
             job = (
-                Job._unscoped.select_for_update()  # safe: the worker runs every job
+                Job._unscoped.select_for_update(of=("self",))  # safe: the worker runs every job
                 .select_related("initiator")
                 .filter(pk=job_id)
                 .first()

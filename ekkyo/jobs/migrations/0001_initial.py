@@ -6,40 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0003_municipality_latitude_municipality_longitude'),
+        ("registry", "0003_municipality_latitude_municipality_longitude"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('roster.apply', 'Roster import'), ('survey.remind', 'Survey reminders to guardians'), ('kpi.recount', 'KPI recount')], max_length=30, verbose_name='kind')),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Waiting'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('rows_done', models.PositiveIntegerField(default=0, verbose_name='rows done')),
-                ('rows_total', models.PositiveIntegerField(default=0, verbose_name='rows in all')),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('result_url', models.CharField(blank=True, max_length=300)),
-                ('error', models.CharField(blank=True, max_length=300, verbose_name='error')),
-                ('error_params', models.JSONField(blank=True, default=dict)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('consortium', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.consortium')),
-                ('initiator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("roster.apply", "Roster import"),
+                            ("survey.remind", "Survey reminders to guardians"),
+                            ("kpi.recount", "KPI recount"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rows_done", models.PositiveIntegerField(default=0, verbose_name="rows done")),
+                ("rows_total", models.PositiveIntegerField(default=0, verbose_name="rows in all")),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("result_url", models.CharField(blank=True, max_length=300)),
+                ("error", models.CharField(blank=True, max_length=300, verbose_name="error")),
+                ("error_params", models.JSONField(blank=True, default=dict)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="registry.consortium",
+                    ),
+                ),
+                (
+                    "initiator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'background job',
-                'verbose_name_plural': 'background jobs',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "background job",
+                "verbose_name_plural": "background jobs",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]
