@@ -60,7 +60,7 @@ def test_roster_apply_runs_on_the_database_queue_with_a_worker(
     preview = _upload(client, world.a.school.pk, _csv(_rows(world.a.municipality.code)))
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(preview["Location"], {"action": "apply"})
-    job = Job._unscoped.get()
+    job = Job._unscoped.get(kind=JobKind.ROSTER_APPLY, params__import_id__gt=0)
     assert started["Location"] == reverse("jobs:job_detail", args=[job.pk])
     # Enqueued, not run: the request returned before the work was done.
     assert job.status == JobStatus.QUEUED and _rows_of(world) == 0
@@ -94,7 +94,7 @@ def test_the_progress_page_is_the_initiators_and_their_secretariats(world: World
     client = _client(world, Role.SCHOOL_STAFF)
     preview = _upload(client, world.a.school.pk, _csv(_rows(world.a.municipality.code)))
     job_page = client.post(preview["Location"], {"action": "apply"})["Location"]
-    job = Job._unscoped.get()
+    job = Job._unscoped.get(kind=JobKind.ROSTER_APPLY, params__import_id__gt=0)
     assert job.status == JobStatus.DONE  # the immediate backend in tests
     assert client.get(job_page).status_code == 200
     assert AuditEvent._unscoped.filter(action="job.view", object_id=str(job.pk)).count() == 1
