@@ -18,19 +18,17 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.hashers import make_password
 
 from ekkyo.accounts.models import Membership, User
-from ekkyo.core.codes import municipality_check_digit
-from ekkyo.crypto import encrypt_text
-from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
-from ekkyo.programmes.models import (
+from ekkyo.allocation.models import (
     AllocationRound,
     Application,
     ApplicationChoice,
     ApplicationStatus,
-    Programme,
-    ProgrammeKind,
-    ProgrammeStatus,
     RoundStatus,
 )
+from ekkyo.core.codes import municipality_check_digit
+from ekkyo.crypto import encrypt_text
+from ekkyo.people.models import Guardian, GuardianLink, RosterImport, Student
+from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus
 from ekkyo.registry.models import Consortium, Member, Municipality, Prefecture, School
 from ekkyo.registry.services import prefectures_ensure
 from ekkyo.tenancy.principal import Role, system_scope
@@ -217,7 +215,7 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
     )
     ApplicationChoice.objects.create(application=application, programme=published, rank=1)
     from ekkyo.hosting.models import HostFamily
-    from ekkyo.programmes.models import Stay
+    from ekkyo.participation.models import Stay
 
     family = HostFamily._unscoped.create(
         consortium=consortium, municipality=muni, name=f"{label}受入家庭", guest_capacity=2
@@ -358,7 +356,7 @@ def _team_space(tenant: Tenant, label: str) -> None:
 
 
 def _hosting_guest(world: World) -> None:
-    from ekkyo.programmes.models import Stay
+    from ekkyo.participation.models import Stay
 
     a, a2 = world.a, world.a2
     guest = student(

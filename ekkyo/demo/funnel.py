@@ -15,8 +15,8 @@ import random
 from collections.abc import Callable
 from datetime import date
 
-from ekkyo.programmes.funnel import FunnelEntry, FunnelStage
-from ekkyo.programmes.funnel_services import residence_counts
+from ekkyo.funnel.models import FunnelEntry, FunnelStage
+from ekkyo.funnel.services import residence_counts
 from ekkyo.registry.models import Consortium, Member
 
 #: Months of the season in which each stage happens, with weights.

@@ -19,29 +19,28 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from ekkyo.accounts.models import Membership
-from ekkyo.core.fiscal import fiscal_year_bounds
-from ekkyo.hosting.models import HostFamily
-from ekkyo.partners.models import Partner, PartnerKind
-from ekkyo.people.models import Guardian, Student
-from ekkyo.programmes import applications as workflow
-from ekkyo.programmes import notifications
-from ekkyo.programmes.models import (
-    Accommodation,
+from ekkyo.allocation import notifications
+from ekkyo.allocation import services as workflow
+from ekkyo.allocation.models import (
     AllocationRound,
     Application,
     ApplicationChoice,
     ApplicationStatus,
-    Attendance,
-    Programme,
-    ProgrammeKind,
-    ProgrammeStatus,
-    Reflection,
-    Residence,
     RoundStatus,
     SchoolDecision,
     Seat,
+)
+from ekkyo.core.fiscal import fiscal_year_bounds
+from ekkyo.hosting.models import HostFamily
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
+from ekkyo.partners.models import Partner, PartnerKind
+from ekkyo.people.models import Guardian, Student
+from ekkyo.programmes.models import (
+    Accommodation,
+    Programme,
+    ProgrammeKind,
+    ProgrammeStatus,
     Session,
-    Stay,
     Theme,
 )
 from ekkyo.registry.models import Consortium, Member, School

@@ -95,18 +95,17 @@ def demo_reset() -> None:
 
 
 def _reset_participation(consortium: Consortium) -> None:
+    from ekkyo.allocation.models import AllocationRound, Seat
     from ekkyo.hosting.models import HostFamily
-    from ekkyo.partners.models import Partner
-    from ekkyo.people.models import Consent
-    from ekkyo.programmes.models import (
-        AllocationRound,
+    from ekkyo.participation.models import (
         Attendance,
-        Programme,
         Reflection,
         Residence,
-        Seat,
         Stay,
     )
+    from ekkyo.partners.models import Partner
+    from ekkyo.people.models import Consent
+    from ekkyo.programmes.models import Programme
     from ekkyo.surveys.models import Wave
 
     Wave.objects.filter(consortium=consortium).delete()

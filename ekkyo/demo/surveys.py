@@ -18,11 +18,12 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from ekkyo.allocation.models import Seat
 from ekkyo.core.fiscal import fiscal_year_bounds
 from ekkyo.core.instrument import Instrument
 from ekkyo.crypto import encrypt_text
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Programme, Seat
+from ekkyo.programmes.models import Programme
 from ekkyo.registry.models import Consortium, School
 from ekkyo.surveys.models import InstrumentVersion, Response, SurveyToken, Wave, WaveMode
 from ekkyo.surveys.services import instruments_ensure, student_token, token_hash

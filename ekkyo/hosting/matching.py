@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from ekkyo.core import hostmatch
-from ekkyo.programmes.models import Stay
+from ekkyo.participation.models import Stay
 
 from .models import HostFamily
 

@@ -104,7 +104,7 @@ class HostRequest(models.Model):
     """
 
     stay = models.ForeignKey(
-        "programmes.Stay", on_delete=models.CASCADE, related_name="host_requests"
+        "participation.Stay", on_delete=models.CASCADE, related_name="host_requests"
     )
     host_family = models.ForeignKey(HostFamily, on_delete=models.CASCADE, related_name="requests")
     status = models.CharField(

@@ -16,8 +16,9 @@ from django.db.models import Q, QuerySet
 
 from ekkyo.audit.services import audit_record
 from ekkyo.core import hostmatch
+from ekkyo.participation.models import Stay
 from ekkyo.people.models import Consent, ConsentPurpose
-from ekkyo.programmes.models import Programme, Stay
+from ekkyo.programmes.models import Programme
 from ekkyo.programmes.selectors import programme_managed
 from ekkyo.registry.models import Municipality
 from ekkyo.tenancy.access import Grant, access, grant_filter, object_refusal
@@ -128,7 +129,7 @@ def host_home(*, actor: Actor) -> HostHome:
     audit_record(
         actor=actor,
         event=events.HOST_GUESTS_VIEW,
-        object_type="programmes.stay",
+        object_type="participation.stay",
         summary=f"host guests ({len(guest_views)})",
     )
     health_shown = sorted(
@@ -139,7 +140,7 @@ def host_home(*, actor: Actor) -> HostHome:
         audit_record(
             actor=actor,
             event=events.STAY_HEALTH_VIEW,
-            object_type="programmes.stay",
+            object_type="participation.stay",
             object_id=stay_id,
             summary="health notes shown to the host family (class I, with consent)",
             detail={"stay": stay_id, "consent": True},
@@ -255,7 +256,7 @@ def stay_of_child(*, actor: Actor, stay_id: int) -> Stay:
     refused and the refusal recorded."""
     stay = access(actor, Stay, grant=Grant.FULL, pk=stay_id)
     if stay.student_id not in actor.principal.child_student_ids:
-        raise object_refusal(actor, "programmes.stay", Grant.FULL, pk=stay_id)
+        raise object_refusal(actor, "participation.stay", Grant.FULL, pk=stay_id)
     return Stay._unscoped.select_related("programme", "student").get(  # safe: checked just above
         pk=stay.pk
     )

@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ekkyo.accounts.models import User
 from ekkyo.audit.services import audit_record, snapshot
+from ekkyo.participation.models import Stay
 from ekkyo.people.models import Consent, ConsentPurpose, Guardian
-from ekkyo.programmes.models import Stay
 from ekkyo.programmes.selectors import programme_managed
 from ekkyo.registry.models import Member
 from ekkyo.tenancy.access import Grant, NotFound, access, object_refusal

@@ -35,16 +35,9 @@ from django.utils import timezone
 from ekkyo.core import kpi
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.core.kpi_aggregates import Activity, Key, StudentInfo, key_delta, student_keys
+from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import (
-    STAY_KINDS,
-    Attendance,
-    Programme,
-    ProgrammeKind,
-    Residence,
-    Session,
-    Stay,
-)
+from ekkyo.programmes.models import STAY_KINDS, Programme, ProgrammeKind, Session
 from ekkyo.registry.models import Consortium, Member, School
 from ekkyo.tenancy.principal import system_scope
 

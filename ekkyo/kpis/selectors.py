@@ -425,7 +425,7 @@ def session_attendance(*, programme: Programme) -> list[dict[str, Any]]:
     """Distinct students present per session of a programme, in time order.
 
     Counts only; callers reach the programme through ``dashboard_programme_for``."""
-    from ekkyo.programmes.models import Attendance
+    from ekkyo.participation.models import Attendance
 
     rows = (
         Attendance._unscoped.filter(  # safe: counts only, of a programme checked by the caller

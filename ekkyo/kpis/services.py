@@ -30,15 +30,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import kpi
+from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.partners.models import Contribution, Partner
-from ekkyo.programmes.models import (
-    STAY_KINDS,
-    Attendance,
-    Programme,
-    ProgrammeKind,
-    Residence,
-    Stay,
-)
+from ekkyo.programmes.models import STAY_KINDS, Programme, ProgrammeKind
 from ekkyo.registry.models import Consortium, Member, Municipality
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope

@@ -195,7 +195,7 @@ def _hosting_grants(principal: Principal) -> list[Q]:
 
     grants: list[Q] = []
     if principal.municipality_ids or principal.school_ids:
-        choice = apps.get_model("programmes", "ApplicationChoice")
+        choice = apps.get_model("allocation", "ApplicationChoice")
         hosted = Q(programme__host_municipality_id__in=principal.municipality_ids) | Q(
             programme__host_school_id__in=principal.school_ids
         )
@@ -206,7 +206,7 @@ def _hosting_grants(principal: Principal) -> list[Q]:
         )
         grants.append(Q(pk__in=applicants))
     if principal.host_ids:
-        stay = apps.get_model("programmes", "Stay")
+        stay = apps.get_model("participation", "Stay")
         guests = stay._unscoped.filter(host_family_id__in=principal.host_ids, cancelled=False)
         grants.append(Q(pk__in=guests.values("student_id")))
     return grants

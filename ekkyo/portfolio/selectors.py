@@ -27,15 +27,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ekkyo.audit.services import audit_record
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import (
-    Attendance,
-    Programme,
-    ProgrammeKind,
-    Reflection,
-    Residence,
-    Stay,
-)
+from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.registry.models import Municipality
 from ekkyo.tenancy.access import Grant, NotFound, access, grant_filter
 from ekkyo.tenancy.actor import Actor

@@ -1,18 +1,11 @@
-"""Programme doors: create, edit, publish and cancel; sessions, questions, and
-confirming or cancelling seats by hand.
+"""Programme doors: create, edit, publish and cancel; sessions and questions.
 
 Every door takes the acting :class:`Actor` first, fetches the programme it
 acts on through ``selectors.programme_managed`` (the secretariat's, or one its
 town or school hosts; 404 otherwise, audited), runs in one transaction with
-the programme row locked, and writes an audit row with a specific event code
-(``programmes.events``) and the old and new values of what it changed.
-
-``seat_confirm`` is the one place a seat is taken outside an allocation run.
-It locks the programme row *before* counting seats (pretix's rule: lock the
-capacity object, then check), so two staff confirming the last seat at the
-same moment cannot both succeed; the loser gets ``SeatUnavailable`` with a
-clear reason. SQLite ignores row locks but serialises writers, so the rule
-holds there too; the concurrency test runs on PostgreSQL.
+the programme row locked (``programme_locked``, also used by the seat doors in
+``ekkyo.allocation.seat_services``), and writes an audit row with a specific event
+code (``programmes.events``) and the old and new values of what it changed.
 """
 
 from __future__ import annotations
@@ -21,19 +14,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from ekkyo.audit.services import audit_record, snapshot
-from ekkyo.people.models import Student
-from ekkyo.tenancy.access import Grant, access
 from ekkyo.tenancy.actor import Actor
 
 from . import events
-from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Seat, Session
+from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Session
 from .selectors import programme_managed
 
 # What a programme's edit form sets (ProgrammeForm's fields, many-to-many apart).
+
+
 PROGRAMME_FIELDS = (
     "kind",
     "title",
@@ -61,18 +52,12 @@ SESSION_FIELDS = ("kind", "title", "starts_at", "ends_at", "place", "meeting_url
 QUESTION_FIELDS = ("text", "text_en", "required", "max_length")
 
 
-class SeatUnavailable(Exception):
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
 def user_of(actor: Actor) -> Any:
     """The actor's user for a foreign key (``created_by``, ``confirmed_by``), or None."""
     return actor.user if getattr(actor.user, "pk", None) else None
 
 
-def _programme_locked(actor: Actor, programme_id: int) -> Programme:
+def programme_locked(actor: Actor, programme_id: int) -> Programme:
     checked = programme_managed(actor=actor, programme_id=programme_id)
     return Programme.objects.select_for_update().get(pk=checked.pk)
 
@@ -115,7 +100,7 @@ def programme_create(*, actor: Actor, consortium_id: int, data: Mapping[str, Any
 @transaction.atomic
 def programme_update(*, actor: Actor, programme_id: int, data: Mapping[str, Any]) -> Programme:
     """Save the edit form of a programme the actor manages (old and new values audited)."""
-    programme = _programme_locked(actor, programme_id)
+    programme = programme_locked(actor, programme_id)
     old = {**snapshot(programme, PROGRAMME_FIELDS), **_relations(programme)}
     for name in PROGRAMME_FIELDS:
         if name in data:
@@ -133,7 +118,7 @@ def programme_update(*, actor: Actor, programme_id: int, data: Mapping[str, Any]
 
 
 def _set_status(actor: Actor, programme_id: int, status: str, event: str) -> Programme:
-    programme = _programme_locked(actor, programme_id)
+    programme = programme_locked(actor, programme_id)
     old = snapshot(programme, ["status"])
     programme.status = status
     programme.save(update_fields=["status", "updated_at"])
@@ -158,7 +143,7 @@ def programme_cancel(*, actor: Actor, programme_id: int) -> Programme:
 @transaction.atomic
 def session_create(*, actor: Actor, programme_id: int, data: Mapping[str, Any]) -> Session:
     """Add a dated part (online meeting or in-person day) to a programme."""
-    programme = _programme_locked(actor, programme_id)
+    programme = programme_locked(actor, programme_id)
     session = Session(programme=programme)
     for name in SESSION_FIELDS:
         if name in data:
@@ -180,7 +165,7 @@ def question_create(
     *, actor: Actor, programme_id: int, data: Mapping[str, Any]
 ) -> ProgrammeQuestion:
     """Add a question for applicants, after the existing ones."""
-    programme = _programme_locked(actor, programme_id)
+    programme = programme_locked(actor, programme_id)
     question = ProgrammeQuestion(programme=programme, order=programme.questions.count() + 1)
     for name in QUESTION_FIELDS:
         if name in data:
@@ -200,7 +185,7 @@ def question_create(
 @transaction.atomic
 def question_delete(*, actor: Actor, programme_id: int, question_id: int) -> bool:
     """Remove a question of a programme the actor manages; False if it has none by that id."""
-    programme = _programme_locked(actor, programme_id)
+    programme = programme_locked(actor, programme_id)
     question = ProgrammeQuestion.objects.filter(programme=programme, pk=question_id).first()
     if question is None:
         return False
@@ -217,64 +202,3 @@ def question_delete(*, actor: Actor, programme_id: int, question_id: int) -> boo
         old=old,
     )
     return True
-
-
-def seats_taken(programme: Programme) -> int:
-    return Seat._unscoped.filter(  # safe: a count, for a programme locked by the caller
-        programme=programme, cancelled_at__isnull=True
-    ).count()
-
-
-@transaction.atomic
-def seat_confirm(
-    *, actor: Actor, programme_id: int, student_id: int, source: str = "manual"
-) -> Seat:
-    """Confirm one seat for a student; never exceeds the programme's capacity.
-
-    The programme must be one the actor manages, and the student one the
-    actor sees at least for hosting (placing is part of hosting)."""
-    programme = _programme_locked(actor, programme_id)
-    student = access(actor, Student, grant=Grant.HOSTING, pk=student_id)
-    if programme.status != ProgrammeStatus.PUBLISHED:
-        raise SeatUnavailable(_("The programme is not published."))
-    if Seat._unscoped.filter(  # safe: access() checked the student and the programme above
-        programme=programme, student=student, cancelled_at__isnull=True
-    ).exists():
-        raise SeatUnavailable(_("This student already has a seat on this programme."))
-    if seats_taken(programme) >= programme.capacity:
-        raise SeatUnavailable(_("All places are taken."))
-    seat = Seat._unscoped.create(  # safe: access() checked the student and the programme above
-        programme=programme, student=student, source=source, confirmed_by=user_of(actor)
-    )
-    audit_record(
-        actor=actor,
-        event=events.SEAT_CONFIRM,
-        obj=seat,
-        consortium_id=programme.consortium_id,
-        summary=f"seat on programme {programme.pk}",
-        detail={"programme": programme.pk, "student": student.pk, "source": source},
-    )
-    return seat
-
-
-@transaction.atomic
-def seat_cancel(*, actor: Actor, programme_id: int, seat_id: int) -> Seat:
-    """Cancel a seat of a programme the actor manages (the place is free again)."""
-    programme = _programme_locked(actor, programme_id)
-    checked = access(actor, Seat, grant=Grant.HOSTING, pk=seat_id, programme=programme)
-    seat = Seat._unscoped.select_for_update().get(pk=checked.pk)  # safe: access() checked it
-    old = snapshot(seat, ["cancelled_at"])
-    if seat.cancelled_at is None:
-        seat.cancelled_at = timezone.now()
-        seat.save(update_fields=["cancelled_at"])
-    audit_record(
-        actor=actor,
-        event=events.SEAT_CANCEL,
-        obj=seat,
-        consortium_id=programme.consortium_id,
-        summary="seat cancelled",
-        detail={"programme": programme.pk, "student": seat.student_id},
-        old=old,
-        new=snapshot(seat, ["cancelled_at"]),
-    )
-    return seat

@@ -1,7 +1,8 @@
 """Programme pages: the public catalogue, calendar and .ics feed; staff management.
 
-Views parse, call a door (``services``, ``participation``) or a selector, and
-render; they write nothing themselves."""
+Views parse, call a door (``services``; seats in ``allocation.seat_services``,
+stays in ``participation.services``) or a selector, and render; they write
+nothing themselves."""
 
 from __future__ import annotations
 
@@ -20,23 +21,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ekkyo.allocation.models import Seat
+from ekkyo.allocation.seat_services import SeatUnavailable, seat_cancel, seat_confirm
 from ekkyo.core.fiscal import fiscal_year_of
+from ekkyo.participation.models import Stay
+from ekkyo.participation.services import stay_cancelled_toggle
 from ekkyo.people.models import Student
 from ekkyo.registry.models import Prefecture
-from ekkyo.tenancy.access import (
-    Grant,
-    NotFound,
-    public_route,
-    record_pending_denial,
-    require_roles,
-)
+from ekkyo.tenancy.access import Grant, NotFound, public_route, record_pending_denial, require_roles
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
 
 from . import ics
 from .forms import CatalogueFilterForm, ProgrammeForm, QuestionForm, SeatConfirmForm, SessionForm
-from .models import Programme, ProgrammeStatus, Seat, Session, Stay
-from .participation import stay_cancelled_toggle
+from .models import Programme, ProgrammeStatus, Session
 from .selectors import (
     CatalogueFilter,
     catalogue,
@@ -51,15 +49,12 @@ from .selectors import (
     with_availability,
 )
 from .services import (
-    SeatUnavailable,
     programme_cancel,
     programme_create,
     programme_publish,
     programme_update,
     question_create,
     question_delete,
-    seat_cancel,
-    seat_confirm,
     session_create,
 )
 

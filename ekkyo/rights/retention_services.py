@@ -39,12 +39,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ekkyo.accounts.models import StudentSignInCode, User
+from ekkyo.allocation.models import Application, ApplicationChoice
 from ekkyo.audit.services import audit_record
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.hosting.models import HostRequest
+from ekkyo.participation.models import Reflection, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, RosterImport, Student
 from ekkyo.portfolio.models import PortfolioShare
-from ekkyo.programmes.models import Application, ApplicationChoice, Reflection, Stay
 from ekkyo.surveys.models import Response, SurveyToken
 from ekkyo.teams.models import TeamFile, TeamPost
 from ekkyo.tenancy.actor import Actor

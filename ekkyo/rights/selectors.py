@@ -23,21 +23,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ekkyo.accounts.models import StudentSignInCode
+from ekkyo.allocation.models import Application, Seat
 from ekkyo.audit.events import label_of
 from ekkyo.audit.models import AuditEvent
 from ekkyo.audit.services import audit_record
 from ekkyo.crypto import decrypt_text
 from ekkyo.hosting.models import HostRequest
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.people.models import Consent, GuardianLink, Student
 from ekkyo.portfolio.models import PortfolioShare
-from ekkyo.programmes.models import (
-    Application,
-    Attendance,
-    Reflection,
-    Residence,
-    Seat,
-    Stay,
-)
 from ekkyo.registry.models import Municipality
 from ekkyo.surveys.models import Response, SurveyToken
 from ekkyo.teams.models import TeamFile, TeamMember, TeamPost

@@ -17,8 +17,9 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from ekkyo.allocation.models import Seat
 from ekkyo.core import scheduling as core
-from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
+from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import schools_for_principal

@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 from django.db.models import Count
 
+from ekkyo.allocation.models import Seat
 from ekkyo.core.disclosure import Cell, Published, suppress_cells
 from ekkyo.core.psychometrics import construct_scores
 from ekkyo.core.survey_scoring import specs_for
 from ekkyo.crypto import decrypt_text
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Seat
 from ekkyo.registry.models import School
 
 from .models import Response, Wave

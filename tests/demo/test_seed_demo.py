@@ -89,15 +89,9 @@ def test_demo_accounts_prints_every_role(system: None) -> None:
 def test_seed_fills_participation_for_two_fiscal_years(system: None) -> None:
     from django.utils import timezone
 
+    from ekkyo.allocation.models import AllocationRound, RoundStatus, Seat
     from ekkyo.core.fiscal import fiscal_year_bounds, fiscal_year_of
-    from ekkyo.programmes.models import (
-        AllocationRound,
-        Attendance,
-        Residence,
-        RoundStatus,
-        Seat,
-        Stay,
-    )
+    from ekkyo.participation.models import Attendance, Residence, Stay
 
     _seed()
     fy = fiscal_year_of(timezone.localdate())

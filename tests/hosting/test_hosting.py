@@ -16,8 +16,8 @@ from ekkyo.hosting import services
 from ekkyo.hosting.models import HostFamily, HostRequest, RequestStatus
 from ekkyo.hosting.selectors import guest_view
 from ekkyo.hosting.services import HostingError
+from ekkyo.participation.models import Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink
-from ekkyo.programmes.models import Stay
 from ekkyo.tenancy.access import NotFound
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role, system_scope
@@ -312,7 +312,7 @@ def test_hosting_only_guardian_cannot_write_the_guests_health_or_answer_for_them
     assert guest_stay.health == {}
     assert not Consent._unscoped.filter(student=world.guest).exists()
     denied = _events("access.denied")[-1]
-    assert denied.detail == {"grant": "full", "model": "programmes.stay"}
+    assert denied.detail == {"grant": "full", "model": "participation.stay"}
 
     offer = HostRequest._unscoped.create(
         stay=guest_stay, host_family=world.a.family, status=RequestStatus.HOST_ACCEPTED

@@ -16,8 +16,8 @@ from ekkyo.kpis.aggregates import aggregates_batch, aggregates_rebuild
 from ekkyo.kpis.dashboards import consortium_dashboard
 from ekkyo.kpis.models import KeyCount, StudentKeys
 from ekkyo.kpis.services import aggregated_figures, kpi_figures
+from ekkyo.participation.models import Stay
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Stay
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme, student

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from ekkyo.core import kpi
 from ekkyo.kpis.models import AnnualReport, KpiTarget
 from ekkyo.kpis.services import figures_table, kpi_figures
-from ekkyo.programmes.models import ProgrammeKind, Stay
+from ekkyo.participation.models import Stay
+from ekkyo.programmes.models import ProgrammeKind
 from ekkyo.tenancy.principal import Role
 
 from ..factories import World, programme, student
@@ -167,7 +168,8 @@ def test_kpi3_counts_in_person_sessions_of_online_programmes(world: World, syste
     of a stay programme does not."""
     from django.utils import timezone
 
-    from ekkyo.programmes.models import Attendance, Session
+    from ekkyo.participation.models import Attendance
+    from ekkyo.programmes.models import Session
 
     online = programme(
         world.a.consortium, world.a.municipality, title="サミット", kind=ProgrammeKind.ONLINE

@@ -11,17 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ekkyo.audit.models import AuditEvent
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.portfolio.exports import portfolio_pdf
 from ekkyo.portfolio.models import SECTIONS, PortfolioShare
 from ekkyo.portfolio.selectors import SCHEMA, portfolio_for
-from ekkyo.programmes.models import (
-    Attendance,
-    ProgrammeKind,
-    Reflection,
-    Residence,
-    Session,
-    Stay,
-)
+from ekkyo.programmes.models import ProgrammeKind, Session
 from ekkyo.surveys.models import InstrumentVersion, Response, Wave
 from ekkyo.tenancy.principal import Role, system_scope
 

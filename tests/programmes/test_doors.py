@@ -12,10 +12,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ekkyo.audit.models import AuditEvent
-from ekkyo.people.models import Consent, Student
-from ekkyo.programmes import events
-from ekkyo.programmes.applications import (
+from ekkyo.allocation import events as allocation_events
+from ekkyo.allocation.models import (
+    AllocationRound,
+    Application,
+    ApplicationStatus,
+    RoundStatus,
+    Seat,
+)
+from ekkyo.allocation.seat_services import seat_cancel, seat_confirm
+from ekkyo.allocation.services import (
     ApplicationError,
     ChoiceInput,
     application_save,
@@ -31,28 +37,12 @@ from ekkyo.programmes.applications import (
     round_set_status,
     school_decide,
 )
-from ekkyo.programmes.funnel_services import (
-    funnel_grid_save,
-    funnel_import,
-    grid_fingerprint,
-    month_grid,
-)
-from ekkyo.programmes.models import (
-    AllocationRound,
-    Application,
-    ApplicationStatus,
-    Attendance,
-    Programme,
-    ProgrammeKind,
-    ProgrammeQuestion,
-    ProgrammeStatus,
-    Reflection,
-    Residence,
-    RoundStatus,
-    Seat,
-    Stay,
-)
-from ekkyo.programmes.participation import (
+from ekkyo.audit.models import AuditEvent
+from ekkyo.funnel import events as funnel_events
+from ekkyo.funnel.services import funnel_grid_save, funnel_import, grid_fingerprint, month_grid
+from ekkyo.participation import events as participation_events
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
+from ekkyo.participation.services import (
     attendance_import,
     attendance_record,
     reflection_save,
@@ -60,6 +50,9 @@ from ekkyo.programmes.participation import (
     stay_cancelled_toggle,
     stays_create_from_seats,
 )
+from ekkyo.people.models import Consent, Student
+from ekkyo.programmes import events
+from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeQuestion, ProgrammeStatus
 from ekkyo.programmes.services import (
     programme_cancel,
     programme_create,
@@ -67,15 +60,13 @@ from ekkyo.programmes.services import (
     programme_update,
     question_create,
     question_delete,
-    seat_cancel,
-    seat_confirm,
     session_create,
 )
 from ekkyo.tenancy.access import Grant, NotFound, access
 from ekkyo.tenancy.principal import Role, system_scope
 
+from ..doors import SYSTEM, actor_of
 from ..factories import World, programme
-from .doors import SYSTEM, actor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +90,12 @@ def _client(world: World, role: Role) -> Client:
 def test_every_code_is_registered() -> None:
     from ekkyo.audit.events import is_registered
 
-    codes = [v for k, v in vars(events).items() if k.isupper() and isinstance(v, str)]
+    codes = [
+        v
+        for module in (events, allocation_events, participation_events, funnel_events)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str)
+    ]
     assert len(codes) == len(set(codes)) >= 30
     assert all(is_registered(c) for c in codes)
 
@@ -191,11 +187,11 @@ def test_seat_doors(world: World, system: None) -> None:
     p = programme(world.a.consortium, world.a.municipality, title="席", capacity=3)
     s = world.a2.students[0]
     seat = seat_confirm(actor=admin, programme_id=p.pk, student_id=s.pk)
-    confirmed = _last(events.SEAT_CONFIRM)
+    confirmed = _last(allocation_events.SEAT_CONFIRM)
     assert confirmed.object_id == str(seat.pk) and confirmed.detail["student"] == s.pk
     seat_cancel(actor=admin, programme_id=p.pk, seat_id=seat.pk)
     assert Seat._unscoped.get(pk=seat.pk).cancelled_at is not None
-    cancelled = _last(events.SEAT_CANCEL)
+    cancelled = _last(allocation_events.SEAT_CANCEL)
     assert (
         cancelled.detail["old"] == {"cancelled_at": None}
         and cancelled.detail["new"]["cancelled_at"]
@@ -284,13 +280,13 @@ def test_workflow_doors_audit_with_their_codes(world: World, system: None) -> No
         programme_ids=[p.pk, world.b.published.pk],  # another consortium's is ignored
     )
     assert list(r.programmes.all()) == [p]
-    assert _last(events.ROUND_CREATE).detail["new"]["programmes"] == [p.pk]
+    assert _last(allocation_events.ROUND_CREATE).detail["new"]["programmes"] == [p.pk]
     round_set_status(actor=admin, round_id=r.pk, status=RoundStatus.OPEN)
-    status_set = _last(events.ROUND_STATUS_SET)
+    status_set = _last(allocation_events.ROUND_STATUS_SET)
     assert status_set.detail == {"old": {"status": "draft"}, "new": {"status": "open"}}
     with pytest.raises(ApplicationError):
         round_set_status(actor=admin, round_id=r.pk, status=RoundStatus.PUBLISHED)
-    assert _count(events.ROUND_STATUS_SET) == 1
+    assert _count(allocation_events.ROUND_STATUS_SET) == 1
 
     student = actor_of(world.a.users[Role.STUDENT])
     s = world.a.students[1]  # the student with a sign-in account
@@ -301,35 +297,36 @@ def test_workflow_doors_audit_with_their_codes(world: World, system: None) -> No
         choices=[ChoiceInput(p.pk, {})],
         expected_version=None,
     )
-    assert _last(events.APPLICATION_SAVE).detail["new"]["version"] == 1
+    assert _last(allocation_events.APPLICATION_SAVE).detail["new"]["version"] == 1
     application_submit(actor=student, application_id=a.pk)
-    assert _last(events.APPLICATION_SUBMIT).detail["new"]["status"] == "submitted"
+    assert _last(allocation_events.APPLICATION_SUBMIT).detail["new"]["status"] == "submitted"
     consent_give(actor=SYSTEM, application_id=a.pk)
-    given = _last(events.CONSENT_GIVE)
+    given = _last(allocation_events.CONSENT_GIVE)
     assert sorted(given.detail["purposes"]) == ["application", "host_data"]
     consent_withdraw(actor=SYSTEM, application_id=a.pk)
-    assert _last(events.CONSENT_WITHDRAW).detail["application"] == a.pk
+    assert _last(allocation_events.CONSENT_WITHDRAW).detail["application"] == a.pk
     consent_give(actor=SYSTEM, application_id=a.pk)
     teacher = actor_of(world.a.users[Role.SCHOOL_STAFF])
     school_decide(actor=teacher, application_id=a.pk, approve=False, note="")
-    assert _last(events.APPLICATION_DECLINE).detail["new"]["school_decision"] == "declined"
+    declined = _last(allocation_events.APPLICATION_DECLINE)
+    assert declined.detail["new"]["school_decision"] == "declined"
     Application._unscoped.filter(pk=a.pk).update(school_decision="pending")
     school_decide(actor=teacher, application_id=a.pk, approve=True, note="よい")
-    approved = _last(events.APPLICATION_APPROVE)
+    approved = _last(allocation_events.APPLICATION_APPROVE)
     assert approved.detail["old"]["school_decision"] == "pending"
     assert approved.detail["new"] == {"school_decision": "approved", "school_note": "よい"}
 
     round_set_status(actor=admin, round_id=r.pk, status=RoundStatus.CLOSED)
     round_allocate(actor=admin, round_id=r.pk)
-    allocated = _last(events.ROUND_ALLOCATE)
+    allocated = _last(allocation_events.ROUND_ALLOCATE)
     assert allocated.detail["placed"] == 1 and allocated.detail["new"]["status"] == "allocated"
     assert round_publish(actor=admin, round_id=r.pk) == 1
-    assert _last(events.ROUND_PUBLISH).detail["new"]["status"] == "published"
+    assert _last(allocation_events.ROUND_PUBLISH).detail["new"]["status"] == "published"
     application_withdraw(actor=student, application_id=a.pk)
-    withdrawn = _last(events.APPLICATION_WITHDRAW)
+    withdrawn = _last(allocation_events.APPLICATION_WITHDRAW)
     assert withdrawn.detail["new"]["status"] == "withdrawn" and withdrawn.detail["seats_released"]
     assert round_fill_from_waitlists(actor=admin, round_id=r.pk) == 0
-    assert _last(events.ROUND_WAITLIST_FILL).detail["offered"] == 0
+    assert _last(allocation_events.ROUND_WAITLIST_FILL).detail["offered"] == 0
 
     # The freed seat makes a second round possible: locked, audited, once per click.
     second = round_second(
@@ -339,7 +336,7 @@ def test_workflow_doors_audit_with_their_codes(world: World, system: None) -> No
         closes_at=timezone.now() + timedelta(days=7),
     )
     assert list(second.programmes.all()) == [p] and second.previous_round_id == r.pk
-    audited = _last(events.ROUND_SECOND)
+    audited = _last(allocation_events.ROUND_SECOND)
     assert audited.object_id == str(second.pk)
     assert audited.detail["previous_round"] == r.pk and audited.detail["free_seats"] == {
         str(p.pk): 1
@@ -424,7 +421,7 @@ def test_a_host_school_cannot_approve_its_applicant(world: World, system: None) 
     assert response.status_code == 404
     assert _count("access.denied", actor_id=teacher.pk) == before + 1
     denied = _last("access.denied")
-    assert denied.detail == {"grant": "full", "model": "programmes.application"}
+    assert denied.detail == {"grant": "full", "model": "allocation.application"}
     assert Application._unscoped.get(pk=world.guest_application.pk).school_decision == "pending"
     # The teacher's own student is approved on the same page.
     client.post(
@@ -432,7 +429,7 @@ def test_a_host_school_cannot_approve_its_applicant(world: World, system: None) 
         {"application": world.a.application.pk, "action": "approve"},
     )
     assert Application._unscoped.get(pk=world.a.application.pk).school_decision == "approved"
-    assert _last(events.APPLICATION_APPROVE).actor_id == teacher.pk
+    assert _last(allocation_events.APPLICATION_APPROVE).actor_id == teacher.pk
 
 
 def test_guardian_consents_only_for_own_children(world: World, system: None) -> None:
@@ -446,7 +443,7 @@ def test_guardian_consents_only_for_own_children(world: World, system: None) -> 
     child_app = Application._unscoped.create(
         round=world.a.round, student=world.a.students[0], status=ApplicationStatus.SUBMITTED
     )
-    from ekkyo.programmes.models import ApplicationChoice
+    from ekkyo.allocation.models import ApplicationChoice
 
     ApplicationChoice.objects.create(application=child_app, programme=world.a.published, rank=1)
     parent.post(
@@ -455,7 +452,7 @@ def test_guardian_consents_only_for_own_children(world: World, system: None) -> 
     )
     consent = Consent._unscoped.filter(student=world.a.students[0]).first()
     assert consent is not None and consent.guardian_id == world.a.guardian.pk
-    assert _last(events.CONSENT_GIVE).actor_id == world.a.users[Role.GUARDIAN].pk
+    assert _last(allocation_events.CONSENT_GIVE).actor_id == world.a.users[Role.GUARDIAN].pk
 
 
 # --- participation ----------------------------------------------------------------------
@@ -472,12 +469,12 @@ def test_attendance_doors(world: World, system: None) -> None:
     assert set(
         Attendance._unscoped.filter(session=session).values_list("student_id", flat=True)
     ) == {s0}
-    recorded = _last(events.ATTENDANCE_RECORD)
+    recorded = _last(participation_events.ATTENDANCE_RECORD)
     assert recorded.detail == {"old": {"present": []}, "new": {"present": [s0]}}
     assert attendance_import(
         actor=town, session_id=session.pk, minutes={s0: 40, s1: 30, outsider: 9}, source="zoom"
     ) == (2, 1)
-    imported = _last(events.ATTENDANCE_IMPORT)
+    imported = _last(participation_events.ATTENDANCE_IMPORT)
     assert imported.detail == {"source": "zoom", "matched": 2, "created": 1}
     assert not Attendance._unscoped.filter(student_id=outsider).exists()
     other = actor_of(world.b.users[Role.MUNICIPALITY_STAFF])
@@ -493,13 +490,13 @@ def test_stay_and_residence_doors(world: World, system: None) -> None:
         seat_confirm(actor=SYSTEM, programme_id=p.pk, student_id=st.pk)
     assert stays_create_from_seats(actor=town, programme_id=p.pk) == 2
     assert stays_create_from_seats(actor=town, programme_id=p.pk) == 0
-    assert _last(events.STAY_CREATE_FROM_SEATS).detail["created"] == 0
-    assert _count(events.STAY_CREATE_FROM_SEATS) == 2
+    assert _last(participation_events.STAY_CREATE_FROM_SEATS).detail["created"] == 0
+    assert _count(participation_events.STAY_CREATE_FROM_SEATS) == 2
     stay = Stay._unscoped.filter(programme=p).first()
     assert stay is not None
     stay_cancelled_toggle(actor=town, programme_id=p.pk, stay_id=stay.pk)
     assert Stay._unscoped.get(pk=stay.pk).cancelled
-    toggled = _last(events.STAY_CANCELLED_SET)
+    toggled = _last(participation_events.STAY_CANCELLED_SET)
     assert toggled.detail["old"] == {"cancelled": False} and toggled.detail["new"] == {
         "cancelled": True
     }
@@ -516,7 +513,7 @@ def test_stay_and_residence_doors(world: World, system: None) -> None:
         end=None,
     )
     assert r.home_municipality_id == guest.home_municipality_id
-    created = _last(events.RESIDENCE_CREATE)
+    created = _last(participation_events.RESIDENCE_CREATE)
     assert created.object_id == str(guest.pk) and created.detail["new"]["start"] == "2026-04-01"
     with pytest.raises(NotFound):  # a student A's town does not see at all
         residence_create(
@@ -556,7 +553,7 @@ def test_residence_page_checks_the_student_and_audits(world: World, system: None
         },
     )
     assert ok.status_code == 302
-    assert _last(events.RESIDENCE_CREATE).actor_id == user.pk
+    assert _last(participation_events.RESIDENCE_CREATE).actor_id == user.pk
 
 
 def test_reflection_door(world: World, system: None) -> None:
@@ -575,9 +572,9 @@ def test_reflection_door(world: World, system: None) -> None:
         actor=student, programme_id=p.pk, about_other_region="海と川", about_own_region="山"
     )
     assert Reflection._unscoped.get(student=s, programme=p).about_other_region == "海と川"
-    saved = _last(events.REFLECTION_SAVE)
+    saved = _last(participation_events.REFLECTION_SAVE)
     assert saved.detail == {"programme": p.pk, "created": False}  # the words stay out of the log
-    assert _count(events.REFLECTION_SAVE) == 2
+    assert _count(participation_events.REFLECTION_SAVE) == 2
 
 
 # --- the residence funnel ---------------------------------------------------------------
@@ -596,7 +593,7 @@ def test_funnel_doors_audit_changed_cells(world: World, system: None) -> None:
         fingerprint=first,
     )
     assert changed == 1
-    saved = _last(events.FUNNEL_GRID_SAVE)
+    saved = _last(funnel_events.FUNNEL_GRID_SAVE)
     assert saved.detail == {"old": {"inquiry/6": 0}, "new": {"inquiry/6": 40}}
     result = funnel_import(
         actor=town,
@@ -607,7 +604,7 @@ def test_funnel_doors_audit_changed_cells(world: World, system: None) -> None:
         filename="f.csv",
     )
     assert result.changed == 1
-    imported = _last(events.FUNNEL_IMPORT)
+    imported = _last(funnel_events.FUNNEL_IMPORT)
     assert imported.detail["old"] == {"inquiry/6": 40} and imported.detail["new"] == {
         "inquiry/6": 45
     }
@@ -617,7 +614,7 @@ def test_funnel_pages_audit_views_and_refusals(world: World, client_as) -> None:
     town = client_as(Role.MUNICIPALITY_STAFF)
     user = world.a.users[Role.MUNICIPALITY_STAFF]
     assert town.get(reverse("programmes:funnel_overview", kwargs={"fy": 2026})).status_code == 200
-    assert _last(events.FUNNEL_OVERVIEW_VIEW).actor_id == user.pk
+    assert _last(funnel_events.FUNNEL_OVERVIEW_VIEW).actor_id == user.pk
     before = _count("access.denied", actor_id=user.pk)
     url = reverse(
         "programmes:funnel_town",
@@ -633,11 +630,12 @@ def test_pages_run_the_doors(world: World, system: None) -> None:
     p = world.a.published
     url = reverse("programmes:manage_detail", args=[p.pk])
     town.post(url, {"action": "stay_cancelled", "stay": world.a.stay.pk})
-    assert _last(events.STAY_CANCELLED_SET).object_id == str(world.a.stay.pk)
+    assert _last(participation_events.STAY_CANCELLED_SET).object_id == str(world.a.stay.pk)
     seat = seat_confirm(actor=SYSTEM, programme_id=p.pk, student_id=world.a2.students[0].pk)
     town.post(url, {"action": "cancel_seat", "seat": seat.pk})
     assert Seat._unscoped.get(pk=seat.pk).cancelled_at is not None
-    assert _last(events.SEAT_CANCEL).actor_id == world.a.users[Role.MUNICIPALITY_STAFF].pk
+    cancelled = _last(allocation_events.SEAT_CANCEL)
+    assert cancelled.actor_id == world.a.users[Role.MUNICIPALITY_STAFF].pk
     online = programme(
         world.a.consortium, world.a.municipality, title="オンライン", kind=ProgrammeKind.ONLINE
     )

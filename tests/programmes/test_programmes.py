@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus, Seat, Session, Theme
-from ekkyo.programmes.services import SeatUnavailable, seat_confirm
+from ekkyo.allocation.models import Seat
+from ekkyo.allocation.seat_services import SeatUnavailable, seat_confirm
+from ekkyo.programmes.models import Programme, ProgrammeKind, ProgrammeStatus, Session, Theme
 from ekkyo.tenancy.principal import Role
 
+from ..doors import actor_of
 from ..factories import World, programme
-from .doors import actor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +166,8 @@ def test_seat_by_hand_in_the_page(world: World, system: None) -> None:
 
 
 def test_questions_and_stay_cancellation_in_the_manage_page(world: World, system: None) -> None:
-    from ekkyo.programmes.models import ProgrammeQuestion, Stay
+    from ekkyo.participation.models import Stay
+    from ekkyo.programmes.models import ProgrammeQuestion
 
     client = Client()
     client.force_login(world.a.users[Role.MUNICIPALITY_STAFF])

@@ -19,23 +19,13 @@ from django.utils import timezone
 
 from ekkyo.accounts.models import User
 from ekkyo.accounts.services import student_code_issue
+from ekkyo.allocation.models import Application, ApplicationChoice, ApplicationStatus, Seat
 from ekkyo.crypto import encrypt_text
 from ekkyo.hosting.models import HostRequest
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, Student
 from ekkyo.portfolio.models import PortfolioShare
-from ekkyo.programmes.models import (
-    Application,
-    ApplicationChoice,
-    ApplicationStatus,
-    Attendance,
-    ProgrammeKind,
-    ProgrammeQuestion,
-    Reflection,
-    Residence,
-    Seat,
-    Session,
-    Stay,
-)
+from ekkyo.programmes.models import ProgrammeKind, ProgrammeQuestion, Session
 from ekkyo.surveys.models import InstrumentVersion, Response, SurveyToken
 from ekkyo.surveys.services import student_token, token_hash
 from ekkyo.teams.models import TeamFile, TeamMember, TeamPost

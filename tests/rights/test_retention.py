@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ekkyo.accounts.models import StudentSignInCode, User
+from ekkyo.allocation.models import AllocationRound, Application, ApplicationChoice, Seat
 from ekkyo.audit.models import AuditEvent
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.crypto import encrypt_text
@@ -21,18 +22,9 @@ from ekkyo.hosting.models import HostRequest
 from ekkyo.kpis.aggregates import aggregates_rebuild
 from ekkyo.kpis.models import KeyCount, StudentKeys
 from ekkyo.kpis.services import aggregated_figures, kpi_figures
+from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, RosterImport, Student
 from ekkyo.portfolio.models import PortfolioShare
-from ekkyo.programmes.models import (
-    AllocationRound,
-    Application,
-    ApplicationChoice,
-    Attendance,
-    Reflection,
-    Residence,
-    Seat,
-    Stay,
-)
 from ekkyo.rights.models import (
     DEFAULT_RETENTION,
     DeletionRequest,

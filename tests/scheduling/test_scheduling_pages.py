@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 
+from ekkyo.allocation.seat_services import seat_confirm
 from ekkyo.core.scheduling import bell_template_csv
 from ekkyo.demo.timetables import NORTH, seed_timetables
 from ekkyo.programmes.models import ProgrammeKind, Session
-from ekkyo.programmes.services import seat_confirm
 from ekkyo.registry.models import School
 from ekkyo.scheduling.models import BellPeriod, CalendarEvent
 from ekkyo.tenancy.actor import system_actor

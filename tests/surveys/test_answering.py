@@ -138,7 +138,7 @@ def test_wave_pages_rates_and_sheets(world: World, system: None) -> None:
 
 
 def test_programme_wave_asks_its_participants(world: World, system: None) -> None:
-    from ekkyo.programmes.services import seat_confirm
+    from ekkyo.allocation.seat_services import seat_confirm
     from ekkyo.surveys.services import wave_targets
     from ekkyo.tenancy.actor import system_actor
 

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from ekkyo.programmes.services import seat_confirm
+from ekkyo.allocation.seat_services import seat_confirm
 from ekkyo.surveys.services import response_submit, student_token, tokens_ensure
 from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import Role

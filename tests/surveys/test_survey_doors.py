@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ekkyo.accounts.selectors import principal_for_user
+from ekkyo.allocation.models import ApplicationChoice, Seat
 from ekkyo.audit.models import AuditEvent
-from ekkyo.programmes.models import ApplicationChoice, Seat
 from ekkyo.surveys.models import ImportMapping, InstrumentVersion, SurveyToken, Wave, WaveMode
 from ekkyo.surveys.services import tokens_ensure
 from ekkyo.tenancy.actor import Actor

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from ekkyo.accounts.selectors import principal_for_user
+from ekkyo.allocation.models import Seat
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import Programme, ProgrammeKind, Seat
+from ekkyo.programmes.models import Programme, ProgrammeKind
 from ekkyo.tenancy.actor import Actor, system_actor
 from ekkyo.tenancy.principal import system_scope
 

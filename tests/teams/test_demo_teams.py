@@ -7,7 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from ekkyo.programmes.models import ProgrammeKind, Seat
+from ekkyo.allocation.models import Seat
+from ekkyo.programmes.models import ProgrammeKind
 from ekkyo.teams.models import Team, TeamMember, TeamPost, TeamSet, TeamSetStatus
 
 pytestmark = pytest.mark.django_db

@@ -22,10 +22,11 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 
 from ekkyo.accounts.models import StudentSignInCode
+from ekkyo.allocation.models import Application
 from ekkyo.audit.models import AuditEvent
+from ekkyo.participation.models import Reflection, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, Student
 from ekkyo.portfolio.models import PortfolioShare
-from ekkyo.programmes.models import Application, Reflection, Stay
 from ekkyo.tenancy.access import Grant
 from ekkyo.tenancy.principal import Role, system_scope
 

@@ -19,8 +19,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ekkyo.accounts.models import StudentSignInCode
+from ekkyo.allocation.models import Application
 from ekkyo.people.models import ImportStatus, RosterImport, Student
-from ekkyo.programmes.models import Application
 from ekkyo.tenancy.principal import Role, system_scope
 
 from ..factories import Tenant, World
@@ -63,8 +63,8 @@ def _foreign_object(model: type[Any] | None, t: Tenant) -> Any:
         "registry.municipality": t.municipality,
         "registry.consortium": t.consortium,
         "programmes.programme": t.draft,
-        "programmes.allocationround": t.round,
-        "programmes.application": t.application,
+        "allocation.allocationround": t.round,
+        "allocation.application": t.application,
         "hosting.hostfamily": t.family,
         "accounts.user": next(iter(t.users.values()), None) or t.students[0].user,
     }.get(label)

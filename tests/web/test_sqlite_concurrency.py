@@ -25,8 +25,8 @@ from django.urls import reverse
 
 from ekkyo.accounts.models import StudentSignInCode
 from ekkyo.accounts.services import IssuedCode, student_code_issue
+from ekkyo.allocation.models import Application
 from ekkyo.audit.models import AuditEvent
-from ekkyo.programmes.models import Application
 from ekkyo.tenancy.principal import system_scope
 
 from ..factories import build_world, student
