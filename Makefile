@@ -26,7 +26,9 @@ demo: install
 	$(BIN)/ekkyo migrate --noinput
 	$(BIN)/ekkyo seed-demo --students $(STUDENTS) --if-empty
 	$(BIN)/ekkyo demo-accounts --base-url http://$(HOST):$(PORT)
-	$(BIN)/ekkyo runserver $(HOST):$(PORT)
+	@# The background-job worker runs beside the web server and stops with it.
+	$(BIN)/ekkyo worker & W=$$!; trap 'kill $$W 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/ekkyo runserver $(HOST):$(PORT)
 
 seed: install
 	$(BIN)/ekkyo migrate --noinput

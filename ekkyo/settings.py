@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
     "ekkyo.tenancy",
     "ekkyo.accounts",
     "ekkyo.audit",
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
     "ekkyo.teams",
     "ekkyo.portfolio",
     "ekkyo.rights",
+    "ekkyo.jobs",
     "ekkyo.web",
     "ekkyo.demo",
 ]
@@ -252,3 +255,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Background work (docs/decisions.md, "Background work"): django-tasks with its
+# database backend; `ekkyo worker` runs the queue. Tests run tasks at once
+# (immediate backend, tests/conftest.py) unless a test swaps in the database
+# backend; TASKS_BACKEND names another (e.g. a Redis-backed one, see the decision).
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}

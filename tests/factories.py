@@ -149,6 +149,7 @@ class Tenant:
     team_post: Any = None
     team_file: Any = None
     share: Any = None  # a withdrawn portfolio share of students[1]
+    job: Any = None  # a failed background job of the school staff
     users: dict[Role, User] = field(default_factory=dict)
 
 
@@ -314,6 +315,18 @@ def _tenant(consortium: Consortium, *, pref: str, label: str, staff: bool) -> Te
             Role.STUDENT: student_user,
             Role.GUARDIAN: guardian_user,
         }
+    from ekkyo.jobs.models import Job
+
+    # A failed background job of the tenant's school staff (retry is a route too;
+    # its upload is gone, so a retry fails again and changes nothing).
+    tenant.job = Job._unscoped.create(
+        consortium=consortium,
+        kind="roster.apply",
+        initiator=tenant.users.get(Role.SCHOOL_STAFF),
+        params={"import_id": 0},
+        status="failed",
+        error=f"{label}失敗",
+    )
     return tenant
 
 

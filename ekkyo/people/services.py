@@ -19,6 +19,7 @@ file twice, or confirming twice, creates no duplicates.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,6 +34,8 @@ from ekkyo.audit.services import audit_record
 from ekkyo.core import codes
 from ekkyo.core.messages import Problem, gettext_noop
 from ekkyo.core.roster import RosterRow, parse_roster
+from ekkyo.jobs.models import Job, JobKind, JobStatus
+from ekkyo.jobs.services import JobError, Progress, job_start
 from ekkyo.registry.models import Municipality, Prefecture, School
 from ekkyo.tenancy.access import Grant, access
 from ekkyo.tenancy.actor import Actor
@@ -42,6 +45,7 @@ from .models import Guardian, GuardianLink, ImportKind, ImportStatus, RosterImpo
 from .selectors import student_list
 
 MAX_CODES_PER_SHEET = 200
+PROGRESS_EVERY = 200
 
 
 class TooManyStudents(ValueError):
@@ -268,7 +272,9 @@ class RosterRejected(Exception):
 
 
 @transaction.atomic
-def roster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
+def roster_apply(
+    *, actor: Actor, import_id: int, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Apply a previewed roster; all-or-nothing. Re-applying is a no-op.
 
     The upload is locked while it is applied, so a double click waits for the
@@ -283,7 +289,9 @@ def roster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
     check = roster_check(school=school, data=bytes(batch.content), filename=batch.filename)
     if not check.ok:
         raise RosterRejected(check)
-    counts = roster_write(school=school, consortium_id=batch.consortium_id, check=check)
+    counts = roster_write(
+        school=school, consortium_id=batch.consortium_id, check=check, progress=progress
+    )
     batch.status = ImportStatus.APPLIED
     batch.result = counts
     batch.content = b""
@@ -300,8 +308,64 @@ def roster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
     return counts
 
 
-def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> dict[str, int]:
-    """Upsert the checked rows. Call inside a transaction with a clean check."""
+@transaction.atomic
+def roster_apply_start(*, actor: Actor, import_id: int) -> Job:
+    """Hand the apply of a previewed roster to the queue; returns its job.
+
+    The job is enqueued when this transaction commits; a second click while
+    the first job is waiting or running returns that job."""
+    batch = roster_batch(actor=actor, import_id=import_id)
+    running = Job._unscoped.filter(  # safe: jobs of the upload access() just checked
+        kind=JobKind.ROSTER_APPLY,
+        params__import_id=batch.pk,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+    ).first()
+    if running is not None:
+        return running
+    return job_start(
+        actor=actor,
+        kind=JobKind.ROSTER_APPLY,
+        consortium_id=batch.consortium_id,
+        params={"import_id": batch.pk},
+    )
+
+
+def roster_apply_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
+    """The queue's side of ``roster_apply_start``: all-or-nothing as ever, and
+    a no-op (the stored counts) for an upload already applied."""
+    from django.urls import reverse
+
+    import_id = int(job.params["import_id"])
+    progress.link(reverse("people:roster_preview", kwargs={"import_id": import_id}))
+    # safe: the job's own upload, checked by roster_apply_start; roster_apply checks again
+    batch = RosterImport._unscoped.filter(pk=import_id).first()
+    if batch is None or batch.status == ImportStatus.DISCARDED:
+        raise JobError(gettext_noop("This upload was discarded. Upload the file again."))
+    if batch.status == ImportStatus.APPLIED:
+        return dict(batch.result)
+    assert batch.school is not None  # a roster upload always names its school
+    check = roster_check(school=batch.school, data=bytes(batch.content), filename=batch.filename)
+    progress.total(len(check.rows))
+    try:
+        counts = roster_apply(actor=actor, import_id=import_id, progress=progress.done)
+    except RosterRejected as exc:
+        raise JobError(
+            gettext_noop("The file has %(n)s problems; nothing was imported."),
+            n=len(exc.check.problems),
+        ) from exc
+    return counts
+
+
+def roster_write(
+    *,
+    school: School,
+    consortium_id: int,
+    check: RosterCheck,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Upsert the checked rows. Call inside a transaction with a clean check.
+
+    ``progress(rows)`` is told every ``PROGRESS_EVERY`` rows (a job's row count)."""
     assert check.ok
     municipalities = _municipalities_for(check)
     existing = {
@@ -313,7 +377,9 @@ def roster_write(*, school: School, consortium_id: int, check: RosterCheck) -> d
     }
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     to_create: list[Student] = []
-    for row in check.rows:
+    for number, row in enumerate(check.rows, start=1):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number)
         home = (
             municipalities.get(row.home_municipality_code) if row.home_municipality_code else None
         )

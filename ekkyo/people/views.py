@@ -51,9 +51,8 @@ from .selectors import (
 )
 from .services import (
     MAX_CODES_PER_SHEET,
-    RosterRejected,
     TooManyStudents,
-    roster_apply,
+    roster_apply_start,
     roster_batch,
     roster_check,
     roster_discard,
@@ -256,19 +255,15 @@ def roster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
             return redirect("people:roster_import")
         if action != "apply":
             return HttpResponseBadRequest(_("Unknown action."))
-        try:
-            result = roster_apply(actor=actor, import_id=batch.pk)
-        except RosterRejected:
-            messages.error(request, _("The file has problems; nothing was imported."))
-        else:
-            messages.success(
-                request,
-                _("Roster imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.")
-                % result,
-            )
-            return redirect("people:roster_preview", import_id=batch.pk)
     assert batch.school is not None  # a roster upload always names its school
     check = roster_check(school=batch.school, data=bytes(batch.content), filename=batch.filename)
+    if request.method == "POST":
+        if check.ok:
+            # The apply runs on the queue (all-or-nothing, checked again there);
+            # its page shows the progress.
+            job = roster_apply_start(actor=actor, import_id=batch.pk)
+            return redirect("jobs:job_detail", job_id=job.pk)
+        messages.error(request, _("The file has problems; nothing was imported."))
     problems = [
         {"row": p.row, "column": p.column or p.field or "", "message": translate_problem(p)}
         for p in check.problems

@@ -96,9 +96,9 @@ def wave_sheet(request: HttpRequest, wave_id: int, school_code: str) -> HttpResp
 @require_roles(*STAFF, grant=Grant.FULL)
 def wave_remind(request: HttpRequest, wave_id: int) -> HttpResponse:
     """Linked mode: email the guardians of students who have not answered yet."""
-    sent = services.wave_remind(actor=_actor(request), wave_id=wave_id)
-    messages.success(request, _("%(n)s reminders sent.") % {"n": sent})
-    return redirect("surveys:wave_detail", wave_id=wave_id)
+    job = services.wave_remind_start(actor=_actor(request), wave_id=wave_id)
+    messages.info(request, _("The reminders are being sent; this page shows how far it is."))
+    return redirect("jobs:job_detail", job_id=job.pk)
 
 
 @require_GET

@@ -15,6 +15,7 @@ and audit with the codes of ``surveys.events``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -33,6 +34,8 @@ from django.utils.translation import gettext_lazy as _
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core.instrument import Instrument, load_instrument
 from ekkyo.crypto import encrypt_text
+from ekkyo.jobs.models import Job, JobKind
+from ekkyo.jobs.services import Progress, job_start
 from ekkyo.people.models import Guardian, Student
 from ekkyo.programmes.models import Programme
 from ekkyo.registry.models import School
@@ -425,13 +428,18 @@ def _send_reminders(messages: list[tuple[str, str, str]]) -> None:
 
 
 @transaction.atomic
-def wave_remind(*, actor: Actor, wave_id: int) -> int:
+def wave_remind(
+    *, actor: Actor, wave_id: int, job: Job | None = None, progress: Progress | None = None
+) -> int:
     """Linked waves: email the guardians of the students who have not answered.
 
     Only students the actor sees in full are reminded (the secretariat: its
     consortium's; a school: its own), since the mail reaches their guardians'
     addresses. The mails leave after the transaction commits; the audit row
-    (``wave.remind``) holds the counts. Returns the number of mails."""
+    (``wave.remind``) holds the counts. Returns the number of mails.
+
+    Run for a ``job`` (the queue), tokens that job already reminded are
+    skipped (a retry mails no one twice) and ``progress`` counts students."""
     from .selectors import _refuse, wave_for
 
     wave = wave_for(actor=actor, wave_id=wave_id)
@@ -445,10 +453,15 @@ def wave_remind(*, actor: Actor, wave_id: int) -> int:
     ).select_related("student")
     if not principal.admin_consortium_ids and not principal.system:
         tokens = tokens.filter(student__school_id__in=principal.school_ids)
+    if job is not None and job.started_at is not None and job.attempts > 1:
+        tokens = tokens.exclude(reminded_at__gte=job.created_at)
     closes = timezone.localtime(wave.closes_at).strftime("%Y-%m-%d")
     outgoing: list[tuple[str, str, str]] = []
     reminded: list[int] = []
-    for t in tokens:
+    chosen = list(tokens)
+    if progress is not None:
+        progress.total(len(chosen))
+    for t in chosen:
         if t.student.pseudonym in answered:
             continue
         # safe: guardians of a student the actor sees in full (the filter above)
@@ -471,6 +484,56 @@ def wave_remind(*, actor: Actor, wave_id: int) -> int:
     )
     transaction.on_commit(lambda: _send_reminders(outgoing))
     return len(outgoing)
+
+
+@transaction.atomic
+def wave_remind_start(*, actor: Actor, wave_id: int) -> Job:
+    """Hand the reminders of a linked wave to the queue; returns its job.
+
+    The wave is checked now (404 for "missing" and "not yours"); the job runs
+    ``wave_remind`` as a system actor limited to what the initiator sees in
+    full (their principal's consortium or schools are in the job's params)."""
+    from .selectors import _refuse, wave_for
+
+    wave = wave_for(actor=actor, wave_id=wave_id)
+    if wave.mode != WaveMode.LINKED:
+        _refuse(actor, f"surveys.wave {wave_id} reminders", exists=False)
+    principal = actor.principal
+    return job_start(
+        actor=actor,
+        kind=JobKind.SURVEY_REMIND,
+        consortium_id=wave.consortium_id,
+        params={
+            "wave_id": wave.pk,
+            "admin_consortium_ids": sorted(principal.admin_consortium_ids),
+            "school_ids": sorted(principal.school_ids),
+            "municipality_ids": sorted(principal.municipality_ids),
+        },
+    )
+
+
+def wave_remind_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
+    """The queue's side of ``wave_remind_start``: remind as the initiator would
+    have (their grants, from the job), audited as the job's system actor with
+    the initiator's id. Tokens already reminded by this job are skipped, so a
+    retried job mails no one twice."""
+    from django.urls import reverse
+
+    from ekkyo.tenancy.principal import Principal
+
+    params = job.params
+    grants = Principal(
+        user_id=job.initiator_id,
+        admin_consortium_ids=frozenset(params.get("admin_consortium_ids", [])),
+        school_ids=frozenset(params.get("school_ids", [])),
+        municipality_ids=frozenset(params.get("municipality_ids", [])),
+    )
+    progress.link(reverse("surveys:wave_detail", kwargs={"wave_id": params["wave_id"]}))
+    as_initiator = dataclasses.replace(actor, principal=grants)
+    sent = wave_remind(
+        actor=as_initiator, wave_id=int(params["wave_id"]), job=job, progress=progress
+    )
+    return {"mails": sent}
 
 
 IMPORT_MAPPING_FIELDS = ("instrument", "mapping", "respondent_column")

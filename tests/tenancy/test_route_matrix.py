@@ -84,6 +84,7 @@ def _deletion_request(t: Tenant) -> str:
 PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "student_id": lambda name, t: str(t.students[0].pk),
     "import_id": lambda name, t: str(t.import_batch.pk),
+    "job_id": lambda name, t: str(t.job.pk),
     "programme_id": lambda name, t: str(t.draft.pk),
     "round_id": lambda name, t: str(t.round.pk),
     "family_id": lambda name, t: str(t.family.pk),

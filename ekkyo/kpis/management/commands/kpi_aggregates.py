@@ -4,6 +4,8 @@ Run once a day (cron or a systemd timer): an ongoing residence reaches a new
 month, and every record a new fiscal year, with the calendar alone; KPI ④
 is rescored from the annual waves. Also after bulk changes made outside the
 pages (SQL, restores). The pages keep the rows current otherwise.
+``--enqueue`` puts one job per consortium on the queue instead, for cron:
+``15 2 * * * cd /srv/ekkyo && .venv/bin/ekkyo kpi-aggregates --enqueue``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from ekkyo.jobs.models import JobKind
+from ekkyo.jobs.services import job_start
 from ekkyo.kpis.aggregates import aggregates_rebuild
 from ekkyo.registry.models import Consortium
+from ekkyo.tenancy.actor import system_actor
 from ekkyo.tenancy.principal import system_scope
 
 
@@ -25,6 +30,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--consortium", metavar="SLUG", help=_("Only this consortium (default: all).")
+        )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help=_("Put the recount on the background queue (ekkyo worker runs it)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,6 +46,16 @@ class Command(BaseCommand):
                     raise CommandError(
                         _("No consortium %(slug)s.") % {"slug": options["consortium"]}
                     )
+            if options["enqueue"]:
+                actor = system_actor(reason="kpi-aggregates command (cron)")
+                for consortium in consortia:
+                    job = job_start(
+                        actor=actor, kind=JobKind.KPI_RECOUNT, consortium_id=consortium.pk
+                    )
+                    self.stdout.write(
+                        _("%(c)s: queued as job %(id)s") % {"c": consortium.slug, "id": job.pk}
+                    )
+                return
             for consortium in consortia:
                 started = time.perf_counter()
                 keys = aggregates_rebuild(consortium)
