@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import enum
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
@@ -75,12 +76,15 @@ __all__ = [
     "TOTAL",
     "Cell",
     "Conflict",
+    "Publication",
     "Published",
     "Reason",
+    "Released",
     "TableResult",
     "Total",
     "band_share",
     "check_differencing",
+    "publish",
     "roll_up",
     "suppress_cells",
     "suppress_table",
@@ -866,3 +870,350 @@ def band_share(
     if share > high:
         return f">{high * 100:g}%"
     return f"{math.floor(share * 100 + 0.5 + 1e-9)}%"
+
+
+# --------------------------------------------------------------------------
+# The publishing gate: every linked table a reader sees, protected together
+
+
+@dataclass(frozen=True)
+class Publication(Generic[Key]):
+    """Everything one reader (role) sees for a fiscal year, with how it adds up.
+
+    ``figures`` are every figure the reader is shown (school, town,
+    prefecture and consortium counts; KPI × FY; participants and the
+    others), keyed by anything hashable and sortable. ``relations`` declare
+    the additive links an attacker may use: ``(total, parts)`` means
+    ``n(total) = sum(n(part) for part in parts)`` — each person counted in
+    exactly one part. ``latent`` figures take part in relations but are not
+    shown to this reader (another town's count): the attacker does not know
+    them, and one built from fewer than ``k`` people must not become
+    derivable either. Latent figures are given in ``figures`` too (with
+    their true sizes); they come back hidden.
+    """
+
+    figures: Mapping[Key, Cell]
+    relations: tuple[tuple[Key, tuple[Key, ...]], ...] = ()
+    latent: frozenset[Key] = frozenset()
+
+
+@dataclass(frozen=True)
+class Released(Generic[Key]):
+    """The figures of a :class:`Publication` after the gate: shown or hidden with a reason."""
+
+    figures: dict[Key, Published]
+    k: int
+    protection: float
+    audited: int  # hidden figures whose interval the LP audit checked
+
+    def __getitem__(self, key: Key) -> Published:
+        return self.figures[key]
+
+    def get(self, key: Key) -> Published | None:
+        return self.figures.get(key)
+
+    def suppressed(self) -> frozenset[Key]:
+        return frozenset(key for key, p in self.figures.items() if p.suppressed)
+
+
+def publish(
+    publication: Publication[Key],
+    *,
+    k: int = DEFAULT_K,
+    protection: float | None = None,
+) -> Released[Key]:
+    """The one publishing gate: primary, small-difference and complementary suppression.
+
+    Steps, all deterministic (figures are taken in sorted key order):
+
+    1. primary: a shown figure built from fewer than ``k`` people is hidden
+       ("small");
+    2. small differences: in every declared relation, a shown part whose
+       shown total exceeds it by 1..k-1 people is hidden ("differencing");
+    3. complementary ("complementary"): cheap local rules first (no relation
+       may have exactly one unknown member; a relation with a shown total
+       must leave at least ``protection`` people among its hidden parts), then
+       the LP audit below; for each figure that fails, the shown figure in
+       its relations built from the fewest people is hidden, and the audit
+       runs again on what failed, until nothing fails.
+
+    The audit (the attacker model): the attacker knows every shown figure
+    of the publication, every declared relation and that sizes are
+    non-negative. For every hidden figure built from fewer than ``k``
+    people ("small", and latent ones), the LP ``max n_i - min n_i`` over all
+    sizes consistent with that knowledge (scipy HiGHS) must be at least
+    ``protection`` (default ``k``). Hiding more only widens the intervals,
+    so a figure that passed stays passed.
+
+    The gate works on sizes ``n``; a figure's value (a mean, a share, a sum)
+    is shown exactly when its size is. For counts, value and ``n`` are the
+    same. Only what is declared is protected: figures in the reader's view
+    that add up but are not declared are invisible to the audit.
+    """
+    _check_k(k)
+    width = float(k if protection is None else protection)
+    if not (math.isfinite(width) and width > 0):
+        raise ValueError(f"protection must be a positive number, got {protection!r}")
+    keys = _ordered(publication.figures)
+    index = {key: i for i, key in enumerate(keys)}
+    sizes = np.array([publication.figures[key].n for key in keys], dtype=float)
+    for key in publication.latent:
+        if key not in index:
+            raise KeyError(f"latent: no figure {key!r} in the publication")
+    equations: list[list[tuple[int, float]]] = []
+    for total, parts in publication.relations:
+        for key in (total, *parts):
+            if key not in index:
+                raise KeyError(f"relation: no figure {key!r} in the publication")
+        if len(set(parts)) != len(parts) or total in parts:
+            raise ValueError(f"relation for {total!r}: parts repeat or contain the total")
+        expected = sum(publication.figures[p].n for p in parts)
+        if publication.figures[total].n != expected:
+            raise ValueError(
+                f"relation for {total!r}: n is {publication.figures[total].n}, "
+                f"its parts add up to {expected}"
+            )
+        equations.append([(index[total], 1.0), *sorted((index[p], -1.0) for p in parts)])
+    equations.sort()  # the declared order of relations must not change the result
+    gate = _Gate(sizes, equations, k, width)
+    reasons: dict[int, Reason] = {}
+    for key in publication.latent:
+        gate.hide(index[key])
+        if publication.figures[key].n < k:
+            gate.must.add(index[key])
+    for i, key in enumerate(keys):
+        if key not in publication.latent and sizes[i] < k:
+            gate.hide(i)
+            gate.must.add(i)
+            reasons[i] = "small"
+    for equation in equations:  # small differences between a shown total and a shown part
+        top = equation[0][0]
+        if gate.unknown[top]:
+            continue
+        for member, _s in equation[1:]:
+            if not gate.unknown[member] and 0 < sizes[top] - sizes[member] < k:
+                gate.hide(member)
+                reasons[member] = "differencing"
+    for i in gate.protect():
+        reasons.setdefault(i, "complementary")
+
+    def released(i: int, key: Key) -> Published:
+        if key in publication.latent:
+            return _hidden("small" if sizes[i] < k else "complementary", k)
+        if i in reasons:
+            return _hidden(reasons[i], k)
+        cell = publication.figures[key]
+        return _shown(cell.value, cell.n, k)
+
+    return Released({key: released(i, key) for i, key in enumerate(keys)}, k, width, gate.audited)
+
+
+class _Gate:
+    """Complementary suppression over linked additive relations, audited by LP."""
+
+    BATCH: Final = 40_000  # LP columns per HiGHS call
+
+    def __init__(
+        self, sizes: np.ndarray, equations: list[list[tuple[int, float]]], k: int, width: float
+    ) -> None:
+        self.sizes = sizes
+        self.equations = equations
+        self.k = k
+        self.width = width
+        self.unknown = [False] * len(sizes)
+        self.must: set[int] = set()
+        self.added: list[int] = []
+        self.audited = 0
+        self.unprotected: list[int] = []
+        self.of_var: list[list[int]] = [[] for _ in sizes]
+        for e, equation in enumerate(equations):
+            for var, _c in equation:
+                self.of_var[var].append(e)
+        self.is_total = np.zeros(len(sizes), dtype=bool)
+        for equation in equations:
+            self.is_total[equation[0][0]] = True
+
+    def hide(self, var: int) -> bool:
+        if self.unknown[var]:
+            return False
+        self.unknown[var] = True
+        return True
+
+    def _cost(self, var: int) -> tuple[float, bool, int]:
+        return (float(self.sizes[var]), bool(self.is_total[var]), var)
+
+    def _hide_cheapest(self, candidates: Iterable[int]) -> int | None:
+        shown = [v for v in candidates if not self.unknown[v]]
+        if not shown:
+            return None
+        best = min(shown, key=self._cost)
+        self.hide(best)
+        self.added.append(best)
+        return best
+
+    def _local(self, equations: Iterable[int]) -> None:
+        """No relation with a single unknown; a shown total leaves >= width among hidden parts."""
+        queue = deque(sorted(set(equations)))
+        queued = set(queue)
+        while queue:
+            e = queue.popleft()
+            queued.discard(e)
+            members = [v for v, _c in self.equations[e]]
+            hidden = [v for v in members if self.unknown[v]]
+            if not hidden:
+                continue
+            new: int | None = None
+            total = members[0]
+            if len(hidden) == 1:
+                new = self._hide_cheapest(members)
+            elif not self.unknown[total]:
+                slack = float(self.sizes[hidden].sum())
+                if slack < self.width and any(v in self.must for v in hidden):
+                    new = self._hide_cheapest(members[1:]) or self._hide_cheapest([total])
+            if new is not None:
+                for other in self.of_var[new]:
+                    if other not in queued:
+                        queue.append(other)
+                        queued.add(other)
+                if e not in queued:
+                    queue.append(e)
+                    queued.add(e)
+
+    def _components(self) -> tuple[np.ndarray, list[int]]:
+        """Connected components of the unknowns through relations they share."""
+        n = len(self.sizes)
+        rows, cols = [], []
+        for equation in self.equations:
+            hidden = [v for v, _c in equation if self.unknown[v]]
+            for a, b in itertools.pairwise(hidden):
+                rows.append(a)
+                cols.append(b)
+        graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        _count, labels = connected_components(graph, directed=False)
+        return labels, [
+            e for e, eq in enumerate(self.equations) if any(self.unknown[v] for v, _ in eq)
+        ]
+
+    def _audit(self, cells: list[int]) -> list[int]:
+        """The cells among ``cells`` whose feasible interval is narrower than the width."""
+        from scipy.optimize import linprog
+        from scipy.sparse import coo_matrix
+
+        if not cells:
+            return []
+        labels, live = self._components()
+        unknown = np.array(self.unknown)
+        by_comp: dict[int, list[int]] = {}
+        for v in np.flatnonzero(unknown):
+            by_comp.setdefault(int(labels[v]), []).append(int(v))
+        eq_comp: dict[int, list[int]] = {}
+        for e in live:
+            first = next(v for v, _c in self.equations[e] if self.unknown[v])
+            eq_comp.setdefault(int(labels[first]), []).append(e)
+        failing: list[int] = []
+        tasks = sorted(cells)
+        self.audited += len(tasks)
+        batch: list[int] = []
+        size = 0
+
+        def run(batch: list[int]) -> None:
+            # For each task: two copies (x, y) of its component's unknowns,
+            # both satisfying every relation; maximise x_i - y_i, capped at
+            # the width so that unbounded components keep the LP bounded.
+            r, c, d = [], [], []
+            b_eq: list[float] = []
+            ub_r, ub_c, ub_d = [], [], []
+            b_ub: list[float] = []
+            cost: list[float] = []
+            column = 0
+            row = 0
+            for t, cell in enumerate(batch):
+                comp = int(labels[cell])
+                variables = by_comp[comp]
+                local = {v: j for j, v in enumerate(variables)}
+                m = len(variables)
+                for copy in (0, 1):
+                    base = column + copy * m
+                    for e in eq_comp.get(comp, []):
+                        rhs = 0.0
+                        for v, coef in self.equations[e]:
+                            if self.unknown[v]:
+                                r.append(row)
+                                c.append(base + local[v])
+                                d.append(coef)
+                            else:
+                                rhs -= coef * self.sizes[v]
+                        b_eq.append(rhs)
+                        row += 1
+                xi, yi = column + local[cell], column + m + local[cell]
+                cost.extend([0.0] * (2 * m))
+                cost[xi], cost[yi] = -1.0, 1.0
+                ub_r += [t, t]
+                ub_c += [xi, yi]
+                ub_d += [1.0, -1.0]
+                b_ub.append(self.width)
+                column += 2 * m
+            a_eq = coo_matrix((d, (r, c)), shape=(row, column)).tocsr() if row else None
+            a_ub = coo_matrix((ub_d, (ub_r, ub_c)), shape=(len(batch), column)).tocsr()
+            result = linprog(
+                cost,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                A_eq=a_eq,
+                b_eq=b_eq if row else None,
+                bounds=(0, None),
+                method="highs",
+            )
+            if result.status != 0:  # infeasible cannot happen (the true sizes fit)
+                raise RuntimeError(f"disclosure audit LP failed: {result.message}")
+            x = result.x
+            column = 0
+            for cell in batch:
+                m = len(by_comp[int(labels[cell])])
+                at = by_comp[int(labels[cell])].index(cell)
+                spread = x[column + at] - x[column + m + at]
+                if spread < self.width - 1e-6:
+                    failing.append(cell)
+                column += 2 * m
+
+        for cell in tasks:
+            m = 2 * len(by_comp[int(labels[cell])])
+            if batch and size + m > self.BATCH:
+                run(batch)
+                batch, size = [], 0
+            batch.append(cell)
+            size += m
+        if batch:
+            run(batch)
+        return failing
+
+    def protect(self) -> list[int]:
+        """Add complementary suppressions until every must-protect figure passes the audit."""
+        self._local(range(len(self.equations)))
+        pending = sorted(self.must)
+        while pending:
+            failing = self._audit(pending)
+            progressed = False
+            for cell in failing:
+                neighbours = [v for e in self.of_var[cell] for v, _c in self.equations[e]]
+                new = self._hide_cheapest(neighbours)
+                if new is None:  # every neighbour hidden already: look around its component
+                    labels, live = self._components()
+                    wider = [
+                        v
+                        for e in live
+                        if any(
+                            self.unknown[u] and labels[u] == labels[cell]
+                            for u, _ in self.equations[e]
+                        )
+                        for v, _c in self.equations[e]
+                    ]
+                    new = self._hide_cheapest(wider)
+                if new is not None:
+                    progressed = True
+                    self._local(self.of_var[new])
+            if not progressed:  # nothing shown is linked to them any more
+                self.unprotected = failing
+                break
+            pending = failing
+        return self.added
