@@ -1025,6 +1025,7 @@ class _Gate:
         self.added: list[int] = []
         self.audited = 0
         self.unprotected: list[int] = []
+        self._a: csr_matrix | None = None
         self.of_var: list[list[int]] = [[] for _ in sizes]
         for e, equation in enumerate(equations):
             for var, _c in equation:
@@ -1094,98 +1095,108 @@ class _Gate:
             e for e, eq in enumerate(self.equations) if any(self.unknown[v] for v, _ in eq)
         ]
 
+    def _matrix(self) -> csr_matrix:
+        if self._a is None:
+            r = [e for e, eq in enumerate(self.equations) for _v in eq]
+            c = [v for eq in self.equations for v, _c in eq]
+            d = [coef for eq in self.equations for _v, coef in eq]
+            shape = (len(self.equations), len(self.sizes))
+            self._a = csr_matrix((d, (r, c)), shape=shape)
+        return self._a
+
     def _audit(self, cells: list[int]) -> list[int]:
-        """The cells among ``cells`` whose feasible interval is narrower than the width."""
+        """The cells among ``cells`` whose feasible interval is narrower than the width.
+
+        The attacker's system: the declared relations restricted to the
+        unknown sizes (shown ones moved to the right-hand side), sizes >= 0.
+        It splits into connected components, and a cell's interval depends on
+        its component only. Per cell, one LP raises it as far as it goes
+        (capped at the width above its true size); only if that is not enough
+        a second LP lowers it. The LPs of many cells are solved as one
+        block-diagonal LP per HiGHS call.
+        """
         from scipy.optimize import linprog
-        from scipy.sparse import coo_matrix
+        from scipy.sparse import block_diag
 
         if not cells:
             return []
-        labels, live = self._components()
+        self.audited += len(cells)
         unknown = np.array(self.unknown)
-        by_comp: dict[int, list[int]] = {}
-        for v in np.flatnonzero(unknown):
-            by_comp.setdefault(int(labels[v]), []).append(int(v))
-        eq_comp: dict[int, list[int]] = {}
-        for e in live:
-            first = next(v for v, _c in self.equations[e] if self.unknown[v])
-            eq_comp.setdefault(int(labels[first]), []).append(e)
-        failing: list[int] = []
-        tasks = sorted(cells)
-        self.audited += len(tasks)
-        batch: list[int] = []
-        size = 0
+        a_full = self._matrix()
+        live = np.flatnonzero(abs(a_full[:, unknown]).sum(axis=1).A1 > 0)
+        rows = a_full[live]
+        a_u = rows[:, unknown].tocsc()
+        b = -(rows[:, ~unknown] @ self.sizes[~unknown])
+        variables = np.flatnonzero(unknown)
+        truth = self.sizes[variables]
+        local = {int(v): j for j, v in enumerate(variables)}
+        width = self.width
+        graph = (abs(a_u).T @ abs(a_u)).tocsr()
+        _n, labels = connected_components(graph, directed=False)
+        blocks: dict[int, tuple[np.ndarray, csr_matrix, np.ndarray]] = {}
 
-        def run(batch: list[int]) -> None:
-            # For each task: two copies (x, y) of its component's unknowns,
-            # both satisfying every relation; maximise x_i - y_i, capped at
-            # the width so that unbounded components keep the LP bounded.
-            r, c, d = [], [], []
-            b_eq: list[float] = []
-            ub_r, ub_c, ub_d = [], [], []
-            b_ub: list[float] = []
-            cost: list[float] = []
-            column = 0
-            row = 0
-            for t, cell in enumerate(batch):
-                comp = int(labels[cell])
-                variables = by_comp[comp]
-                local = {v: j for j, v in enumerate(variables)}
-                m = len(variables)
-                for copy in (0, 1):
-                    base = column + copy * m
-                    for e in eq_comp.get(comp, []):
-                        rhs = 0.0
-                        for v, coef in self.equations[e]:
-                            if self.unknown[v]:
-                                r.append(row)
-                                c.append(base + local[v])
-                                d.append(coef)
-                            else:
-                                rhs -= coef * self.sizes[v]
-                        b_eq.append(rhs)
-                        row += 1
-                xi, yi = column + local[cell], column + m + local[cell]
-                cost.extend([0.0] * (2 * m))
-                cost[xi], cost[yi] = -1.0, 1.0
-                ub_r += [t, t]
-                ub_c += [xi, yi]
-                ub_d += [1.0, -1.0]
-                b_ub.append(self.width)
-                column += 2 * m
-            a_eq = coo_matrix((d, (r, c)), shape=(row, column)).tocsr() if row else None
-            a_ub = coo_matrix((ub_d, (ub_r, ub_c)), shape=(len(batch), column)).tocsr()
+        def block(comp: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+            if comp not in blocks:
+                cols = np.flatnonzero(labels == comp)
+                sub = a_u[:, cols].tocsr()
+                used = np.flatnonzero(np.diff(sub.indptr) > 0)
+                blocks[comp] = (cols, sub[used], b[used])
+            return blocks[comp]
+
+        def room(batch: list[int], direction: float) -> dict[int, float]:
+            """How far each cell can move up (direction 1) or down (-1), up to the width."""
+            mats, rhs, costs, lows, highs, spots = [], [], [], [], [], []
+            offset = 0
+            for cell in batch:
+                cols, sub, rh = block(int(labels[local[cell]]))
+                at = int(np.searchsorted(cols, local[cell]))
+                mats.append(sub)
+                rhs.append(rh)
+                cost = np.zeros(len(cols))
+                cost[at] = -direction
+                costs.append(cost)
+                low = np.zeros(len(cols))
+                high = np.full(len(cols), np.inf)
+                if direction > 0:
+                    high[at] = truth[local[cell]] + width
+                lows.append(low)
+                highs.append(high)
+                spots.append(offset + at)
+                offset += len(cols)
+            a_eq = block_diag(mats).tocsr() if any(m.shape[0] for m in mats) else None
             result = linprog(
-                cost,
-                A_ub=a_ub,
-                b_ub=b_ub,
+                np.concatenate(costs),
                 A_eq=a_eq,
-                b_eq=b_eq if row else None,
-                bounds=(0, None),
+                b_eq=np.concatenate(rhs) if a_eq is not None else None,
+                bounds=np.column_stack([np.concatenate(lows), np.concatenate(highs)]),
                 method="highs",
             )
             if result.status != 0:  # infeasible cannot happen (the true sizes fit)
                 raise RuntimeError(f"disclosure audit LP failed: {result.message}")
-            x = result.x
-            column = 0
-            for cell in batch:
-                m = len(by_comp[int(labels[cell])])
-                at = by_comp[int(labels[cell])].index(cell)
-                spread = x[column + at] - x[column + m + at]
-                if spread < self.width - 1e-6:
-                    failing.append(cell)
-                column += 2 * m
+            return {
+                cell: direction * (result.x[spot] - truth[local[cell]])
+                for cell, spot in zip(batch, spots, strict=True)
+            }
 
-        for cell in tasks:
-            m = 2 * len(by_comp[int(labels[cell])])
-            if batch and size + m > self.BATCH:
-                run(batch)
-                batch, size = [], 0
-            batch.append(cell)
-            size += m
-        if batch:
-            run(batch)
-        return failing
+        def batched(todo: list[int], direction: float) -> dict[int, float]:
+            out: dict[int, float] = {}
+            batch: list[int] = []
+            size = 0
+            for cell in todo:
+                cost = len(block(int(labels[local[cell]]))[0])
+                if batch and size + cost > self.BATCH:
+                    out.update(room(batch, direction))
+                    batch, size = [], 0
+                batch.append(cell)
+                size += cost
+            if batch:
+                out.update(room(batch, direction))
+            return out
+
+        up = batched(sorted(cells), 1.0)
+        doubtful = [c for c in sorted(cells) if up[c] < width - 1e-6]
+        down = batched(doubtful, -1.0) if doubtful else {}
+        return [c for c in doubtful if up[c] + down[c] < width - 1e-6]
 
     def protect(self) -> list[int]:
         """Add complementary suppressions until every must-protect figure passes the audit."""
