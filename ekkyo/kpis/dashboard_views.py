@@ -184,7 +184,7 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
     Only the consortium-wide figures of the latest submitted report, through
     disclosure control; nothing until a report is submitted.
     """
-    from ekkyo.core.disclosure import Cell, suppress_cells
+    from ekkyo.core.disclosure import Cell, Publication, publish
 
     from .dashboards import Figure
 
@@ -198,10 +198,10 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
                 for code, cell in report.figures.items()
                 if isinstance(cell, dict)
             }
-            published = suppress_cells(
-                {code: Cell(float(n), n) for code, n in actuals.items()},
+            published = publish(
+                Publication({code: Cell(float(n), n) for code, n in actuals.items()}),
                 k=int(consortium.disclosure_k),
-            )
+            ).figures
             for code, label in KpiCode.choices:
                 if code in published:
                     cell = report.figures[code]

@@ -8,9 +8,11 @@ come from :class:`~ekkyo.kpis.models.KeyCount`, kept up to date by
 
 Every figure about students passes disclosure control (DESIGN.md) before it
 is returned, unless the viewer is the coordinator of the students' own school
-(``controlled=False``): counts built from fewer than k students are hidden,
-tables with totals get complementary suppression
-(:func:`ekkyo.core.disclosure.suppress_table`), and a hidden cell is returned
+(``controlled=False``): everything goes through the publishing gate
+(:func:`ekkyo.core.disclosure.publish`) — counts built from fewer than k
+students are hidden, tables with totals are published with the totals
+declared as sums so the gate adds complementary and small-difference
+suppression checked by its LP audit, and a hidden cell is returned
 as hidden with its reason, never dropped. Partners' contributions are about
 organisations, not people, and are shown as they are.
 """
@@ -115,10 +117,22 @@ def _k(consortium: Consortium) -> int:
 
 
 def _cells(counts: Mapping[Any, int], k: int, controlled: bool) -> dict[Any, Published]:
+    """Independent counts through the publishing gate (primary suppression only)."""
     cells = {key: Cell(float(n), n) for key, n in counts.items()}
     if not controlled:
         return {key: Published(c.value, False, "ok", c.n, k=k) for key, c in cells.items()}
-    return disclosure.suppress_cells(cells, k=k)
+    return dict(disclosure.publish(disclosure.Publication(cells), k=k).figures)
+
+
+def _released(
+    figures: Mapping[str, Cell],
+    relations: tuple[tuple[str, tuple[str, ...]], ...],
+    k: int,
+    controlled: bool,
+) -> Mapping[str, Published]:
+    if not controlled:
+        return {key: Published(c.value, False, "ok", c.n, k=k) for key, c in figures.items()}
+    return disclosure.publish(disclosure.Publication(figures, relations), k=k).figures
 
 
 def _table(
@@ -130,13 +144,51 @@ def _table(
     col_totals: bool = True,
     grand_total: bool = True,
 ) -> disclosure.TableResult[Any, Any]:
-    cells = {key: Cell(float(n), n) for key, n in counts.items()}
-    if not controlled:
-        return disclosure.suppress_table(
-            cells, k=1, row_totals=row_totals, col_totals=col_totals, grand_total=grand_total
-        )
-    return disclosure.suppress_table(
-        cells, k=k, row_totals=row_totals, col_totals=col_totals, grand_total=grand_total
+    """A table with its totals through the gate: every total declared as the sum of its cells.
+
+    Totals the page does not show are latent (the attacker does not know
+    them, but one built from fewer than k students must not become
+    derivable either).
+    """
+    rows = sorted({r for r, _c in counts})
+    cols = sorted({c for _r, c in counts})
+    figures: dict[Any, Cell] = {("cell", r, c): Cell(float(n), n) for (r, c), n in counts.items()}
+    relations = []
+    latent = set()
+    for r in rows:
+        parts = tuple(("cell", r, c) for c in cols if (r, c) in counts)
+        n = sum(counts[(r, c)] for c in cols if (r, c) in counts)
+        figures[("row", r)] = Cell(float(n), n)
+        relations.append((("row", r), parts))
+        if not row_totals:
+            latent.add(("row", r))
+    for c in cols:
+        parts = tuple(("cell", r, c) for r in rows if (r, c) in counts)
+        n = sum(counts[(r, c)] for r in rows if (r, c) in counts)
+        figures[("col", c)] = Cell(float(n), n)
+        relations.append((("col", c), parts))
+        if not col_totals:
+            latent.add(("col", c))
+    n = sum(counts.values())
+    figures[("all",)] = Cell(float(n), n)
+    if counts:
+        relations.append((("all",), tuple(("row", r) for r in rows)))
+        relations.append((("all",), tuple(("col", c) for c in cols)))
+    if not grand_total:
+        latent.add(("all",))
+    if controlled:
+        released = disclosure.publish(
+            disclosure.Publication(figures, tuple(relations), frozenset(latent)), k=k
+        ).figures
+    else:
+        released = {key: Published(c.value, False, "ok", c.n, k=k) for key, c in figures.items()}
+    return disclosure.TableResult(
+        cells={(r, c): released[("cell", r, c)] for (r, c) in counts},
+        row_totals={r: released[("row", r)] for r in rows} if row_totals else {},
+        col_totals={c: released[("col", c)] for c in cols} if col_totals else {},
+        grand_total=released[("all",)] if grand_total else None,
+        k=k,
+        protection=float(k),
     )
 
 
@@ -487,20 +539,30 @@ def _kpi4_panel(rows: list[Row], k: int, controlled: bool) -> Panel | None:
     names, shares = [], []
     for construct in sorted(cells):
         respondents = cells[construct].get("respondents", 0)
-        reaching = cells[construct].get("reaching", 0)
-        shown = not controlled or respondents >= k
-        # The share is shown only when the respondents are enough; the
-        # number reaching is then a part of a shown group, hidden when small
-        # and when the rest (respondents - reaching) is small.
+        reaching = min(cells[construct].get("reaching", 0), respondents)
+        # The share says how many reach the threshold (share × respondents):
+        # respondents = reaching + the rest, declared to the gate, and the
+        # share is shown only when both the respondents and the number
+        # reaching may be.
+        gated = _released(
+            {
+                "respondents": Cell(float(respondents), respondents),
+                "reaching": Cell(float(reaching), reaching),
+                "rest": Cell(float(respondents - reaching), respondents - reaching),
+            },
+            (("respondents", ("reaching", "rest")),),
+            k,
+            controlled,
+        )
+        resp = gated["respondents"]
         share = (
             Published(reaching / respondents, False, "ok", respondents, k=k)
-            if (shown and respondents)
-            else Published(None, True, "small", None, k=k)
-        )
-        resp = (
-            Published(float(respondents), False, "ok", respondents, k=k)
-            if shown
-            else (Published(None, True, "small", None, k=k))
+            if respondents and not resp.suppressed and not gated["reaching"].suppressed
+            else gated["reaching"]
+            if gated["reaching"].suppressed
+            else gated["respondents"]
+            if resp.suppressed
+            else Published(None, False, "ok", 0, k=k)
         )
         table_rows.append(
             (
