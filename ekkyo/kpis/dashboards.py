@@ -153,8 +153,8 @@ def _table(
     rows = sorted({r for r, _c in counts})
     cols = sorted({c for _r, c in counts})
     figures: dict[Any, Cell] = {("cell", r, c): Cell(float(n), n) for (r, c), n in counts.items()}
-    relations = []
-    latent = set()
+    relations: list[tuple[Any, tuple[Any, ...]]] = []
+    latent: set[Any] = set()
     for r in rows:
         parts = tuple(("cell", r, c) for c in cols if (r, c) in counts)
         n = sum(counts[(r, c)] for c in cols if (r, c) in counts)
