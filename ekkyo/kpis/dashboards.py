@@ -366,12 +366,19 @@ def _flows(
     names: Mapping[str, str],
     member_codes: Iterable[str],
     received: Mapping[str, int] | None = None,
+    table: disclosure.TableResult[Any, Any] | None = None,
 ) -> list[Panel]:
-    """Home prefecture → host town: the table, a Sankey and a map, all from one protected table."""
+    """Home prefecture → host town: the table, a Sankey and a map, all from one protected table.
+
+    ``table``: the flows already released with every other flow table the
+    reader sees (:func:`ekkyo.kpis.publication.released_flows`); without it
+    this table is gated on its own.
+    """
     by_pair: dict[tuple[str, str], int] = defaultdict(int)
     for (home, host), n in flows.items():
         by_pair[(home[:2] if home else "", host)] += n
-    table = _table(by_pair, k, controlled)
+    if table is None or set(table.cells) != set(by_pair):
+        table = _table(by_pair, k, controlled)
     homes = sorted({h for h, _t in by_pair})
     hosts = sorted({t for _h, t in by_pair})
     columns = [names.get(h, h) for h in hosts] + [_("Total")]
@@ -663,7 +670,12 @@ def _card(label: str, figure: Figure, target: int | None = None) -> dict[str, An
     }
 
 
-def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
+def consortium_dashboard(
+    *,
+    consortium: Consortium,
+    fy: int,
+    flow_tables: Mapping[str, disclosure.TableResult[Any, Any]] | None = None,
+) -> Dashboard:
     k = _k(consortium)
     years = _years(fy)
     rows = _rows(
@@ -741,7 +753,12 @@ def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
         + member_counts[(code, KpiCode.RESIDENCE)]
         for code in codes
     }
-    d.panels.extend(_flows(flows, k, True, names=names, member_codes=codes, received=received))
+    d.panels.extend(
+        _flows(
+            flows, k, True, names=names, member_codes=codes, received=received,
+            table=(flow_tables or {}).get(""),
+        )
+    )  # fmt: skip
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))
@@ -752,14 +769,20 @@ def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
     return d
 
 
-def member_dashboard(*, consortium: Consortium, municipality: Municipality, fy: int) -> Dashboard:
+def member_dashboard(
+    *,
+    consortium: Consortium,
+    municipality: Municipality,
+    fy: int,
+    flow_tables: Mapping[str, disclosure.TableResult[Any, Any]] | None = None,
+) -> Dashboard:
     k = _k(consortium)
     years = _years(fy)
     code = municipality.code
     rows = _rows(
         consortium,
         Q(fy__in=years, dim="kpi", muni=code)
-        | Q(fy=fy, dim="flow", c="", school="") & (Q(a=code) | Q(b=code))
+        | Q(fy=fy, dim="flow", c="", muni="", school="", programme="") & (Q(a=code) | Q(b=code))
         | Q(fy=fy, dim__in=["month", "rel"], muni=code, school="")
         | Q(fy=fy, dim="kpi4", muni=code, school=""),
     )
@@ -783,7 +806,12 @@ def member_dashboard(*, consortium: Consortium, municipality: Municipality, fy: 
     received = {
         code: kpi_rows.get((fy, "kpi2", "received"), 0) + kpi_rows.get((fy, "kpi1", "host"), 0)
     }
-    d.panels.extend(_flows(flows, k, True, names=names, member_codes=[code], received=received))
+    d.panels.extend(
+        _flows(
+            flows, k, True, names=names, member_codes=[code], received=received,
+            table=(flow_tables or {}).get(code),
+        )
+    )  # fmt: skip
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))
