@@ -5,6 +5,11 @@ leaves the student's own school coordinator (dashboards, exports, partner
 reports, public pages) passes through this module first (DESIGN.md,
 "Publishing figures"):
 
+* :func:`publish` — **the publishing gate** every page calls: a reader's
+  whole :class:`Publication` (linked tables with their additive relations
+  declared) gets primary, small-difference and complementary suppression
+  together, checked by an LP attack over all of it (docs/disclosure.md).
+  The functions below are its older building blocks, kept for their tests.
 * :func:`suppress_cells` — primary suppression of independent figures: a
   figure built from fewer than ``k`` people (default 10) is hidden.
 * :func:`suppress_table` — an additive table (each person in exactly one
