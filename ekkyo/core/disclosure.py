@@ -1017,6 +1017,8 @@ class _Gate:
     """Complementary suppression over linked additive relations, audited by LP."""
 
     BATCH: Final = 40_000  # LP columns per HiGHS call
+    NEAR: Final = 70  # unknowns in a cell's neighbourhood, first try in big components
+    BIG: Final = 400  # a component this large is tried on neighbourhoods first
 
     def __init__(
         self, sizes: np.ndarray, equations: list[list[tuple[int, float]]], k: int, width: float
@@ -1139,8 +1141,10 @@ class _Gate:
         graph = (abs(a_u).T @ abs(a_u)).tocsr()
         _n, labels = connected_components(graph, directed=False)
         blocks: dict[int, tuple[np.ndarray, csr_matrix, np.ndarray]] = {}
+        a_r = a_u.tocsr()
 
-        def block(comp: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+        def block(cell: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+            comp = int(labels[local[cell]])
             if comp not in blocks:
                 cols = np.flatnonzero(labels == comp)
                 sub = a_u[:, cols].tocsr()
@@ -1148,12 +1152,59 @@ class _Gate:
                 blocks[comp] = (cols, sub[used], b[used])
             return blocks[comp]
 
-        def room(batch: list[int], direction: float) -> dict[int, float]:
+        eq_vars = np.split(a_r.indices, a_r.indptr[1:-1])
+        var_rows = np.split(a_u.indices, a_u.indptr[1:-1])
+        nearby: dict[int, tuple[np.ndarray, csr_matrix, np.ndarray]] = {}
+
+        def near(cell: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+            """A neighbourhood of the cell; every other unknown fixed at its true size.
+
+            Fixing unknowns only shrinks the feasible set (the truth stays in
+            it), so an interval wide enough here is wide enough in full.
+            Neighbours: the unknowns sharing a relation with the cell, and
+            the unknowns linked to two or more of those (the far corners of
+            the cycles through the cell), largest first, up to NEAR in all.
+            """
+            if cell in nearby:
+                return nearby[cell]
+            j = local[cell]
+            own = set(var_rows[j].tolist())
+            first = sorted({int(u) for r in own for u in eq_vars[r]})
+            first_set = set(first)
+            seen: dict[int, int] = {}
+            for v in first:
+                for r in var_rows[v]:
+                    if int(r) in own:
+                        continue
+                    for u in eq_vars[r]:
+                        u = int(u)
+                        if u not in first_set:
+                            seen[u] = seen.get(u, 0) + 1
+            corners = sorted((u for u, c in seen.items() if c >= 2), key=lambda u: (-truth[u], u))
+            cols = np.array(sorted(first + corners[: max(0, self.NEAR - len(first))]))
+            inside = np.full(a_u.shape[1], -1)
+            inside[cols] = np.arange(len(cols))
+            rows = np.unique(np.concatenate([var_rows[c] for c in cols]))
+            part = a_r[rows].tocoo()
+            keep = inside[part.col] >= 0
+            fixed = np.bincount(
+                part.row[~keep],
+                weights=part.data[~keep] * truth[part.col[~keep]],
+                minlength=len(rows),
+            )
+            sub = csr_matrix(
+                (part.data[keep], (part.row[keep], inside[part.col[keep]])),
+                shape=(len(rows), len(cols)),
+            )
+            nearby[cell] = (cols, sub, b[rows] - fixed)
+            return nearby[cell]
+
+        def room(batch: list[int], direction: float, blk: Any) -> dict[int, float]:
             """How far each cell can move up (direction 1) or down (-1), up to the width."""
             mats, rhs, costs, lows, highs, spots = [], [], [], [], [], []
             offset = 0
             for cell in batch:
-                cols, sub, rh = block(int(labels[local[cell]]))
+                cols, sub, rh = blk(cell)
                 at = int(np.searchsorted(cols, local[cell]))
                 mats.append(sub)
                 rhs.append(rh)
@@ -1183,25 +1234,33 @@ class _Gate:
                 for cell, spot in zip(batch, spots, strict=True)
             }
 
-        def batched(todo: list[int], direction: float) -> dict[int, float]:
+        def batched(todo: list[int], direction: float, blk: Any) -> dict[int, float]:
             out: dict[int, float] = {}
             batch: list[int] = []
             size = 0
             for cell in todo:
-                cost = len(block(int(labels[local[cell]]))[0])
+                cost = len(blk(cell)[0])
                 if batch and size + cost > self.BATCH:
-                    out.update(room(batch, direction))
+                    out.update(room(batch, direction, blk))
                     batch, size = [], 0
                 batch.append(cell)
                 size += cost
             if batch:
-                out.update(room(batch, direction))
+                out.update(room(batch, direction, blk))
             return out
 
-        up = batched(sorted(cells), 1.0)
-        doubtful = [c for c in sorted(cells) if up[c] < width - 1e-6]
-        down = batched(doubtful, -1.0) if doubtful else {}
-        return [c for c in doubtful if up[c] + down[c] < width - 1e-6]
+        def wide_enough(todo: list[int], blk: Any) -> set[int]:
+            up = batched(todo, 1.0, blk)
+            low = [c for c in todo if up[c] < width - 1e-6]
+            down = batched(low, -1.0, blk) if low else {}
+            return {c for c in todo if up[c] >= width - 1e-6 or up[c] + down[c] >= width - 1e-6}
+
+        todo = sorted(cells)
+        big = [c for c in todo if len(block(c)[0]) > self.BIG]
+        passed = wide_enough(big, near) if big else set()
+        todo = [c for c in todo if c not in passed]
+        passed |= wide_enough(todo, block)
+        return [c for c in todo if c not in passed]
 
     def protect(self) -> list[int]:
         """Add complementary suppressions until every must-protect figure passes the audit."""
