@@ -5,6 +5,11 @@ leaves the student's own school coordinator (dashboards, exports, partner
 reports, public pages) passes through this module first (DESIGN.md,
 "Publishing figures"):
 
+* :func:`publish` — **the publishing gate** every page calls: a reader's
+  whole :class:`Publication` (linked tables with their additive relations
+  declared) gets primary, small-difference and complementary suppression
+  together, checked by an LP attack over all of it (docs/disclosure.md).
+  The functions below are its older building blocks, kept for their tests.
 * :func:`suppress_cells` — primary suppression of independent figures: a
   figure built from fewer than ``k`` people (default 10) is hidden.
 * :func:`suppress_table` — an additive table (each person in exactly one
@@ -57,6 +62,7 @@ from __future__ import annotations
 
 import enum
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
@@ -75,12 +81,15 @@ __all__ = [
     "TOTAL",
     "Cell",
     "Conflict",
+    "Publication",
     "Published",
     "Reason",
+    "Released",
     "TableResult",
     "Total",
     "band_share",
     "check_differencing",
+    "publish",
     "roll_up",
     "suppress_cells",
     "suppress_table",
@@ -866,3 +875,420 @@ def band_share(
     if share > high:
         return f">{high * 100:g}%"
     return f"{math.floor(share * 100 + 0.5 + 1e-9)}%"
+
+
+# --------------------------------------------------------------------------
+# The publishing gate: every linked table a reader sees, protected together
+
+
+@dataclass(frozen=True)
+class Publication(Generic[Key]):
+    """Everything one reader (role) sees for a fiscal year, with how it adds up.
+
+    ``figures`` are every figure the reader is shown (school, town,
+    prefecture and consortium counts; KPI × FY; participants and the
+    others), keyed by anything hashable and sortable. ``relations`` declare
+    the additive links an attacker may use: ``(total, parts)`` means
+    ``n(total) = sum(n(part) for part in parts)`` — each person counted in
+    exactly one part. ``latent`` figures take part in relations but are not
+    shown to this reader (another town's count): the attacker does not know
+    them, and one built from fewer than ``k`` people must not become
+    derivable either. Latent figures are given in ``figures`` too (with
+    their true sizes); they come back hidden.
+    """
+
+    figures: Mapping[Key, Cell]
+    relations: tuple[tuple[Key, tuple[Key, ...]], ...] = ()
+    latent: frozenset[Key] = frozenset()
+
+
+@dataclass(frozen=True)
+class Released(Generic[Key]):
+    """The figures of a :class:`Publication` after the gate: shown or hidden with a reason."""
+
+    figures: dict[Key, Published]
+    k: int
+    protection: float
+    audited: int  # hidden figures whose interval the LP audit checked
+
+    def __getitem__(self, key: Key) -> Published:
+        return self.figures[key]
+
+    def get(self, key: Key) -> Published | None:
+        return self.figures.get(key)
+
+    def suppressed(self) -> frozenset[Key]:
+        return frozenset(key for key, p in self.figures.items() if p.suppressed)
+
+
+def publish(
+    publication: Publication[Key],
+    *,
+    k: int = DEFAULT_K,
+    protection: float | None = None,
+) -> Released[Key]:
+    """The one publishing gate: primary, small-difference and complementary suppression.
+
+    Steps, all deterministic (figures are taken in sorted key order):
+
+    1. primary: a shown figure built from fewer than ``k`` people is hidden
+       ("small");
+    2. small differences: in every declared relation, a shown part whose
+       shown total exceeds it by 1..k-1 people is hidden ("differencing");
+    3. complementary ("complementary"): cheap local rules first (no relation
+       may have exactly one unknown member; a relation with a shown total
+       must leave at least ``protection`` people among its hidden parts), then
+       the LP audit below; for each figure that fails, the shown figure in
+       its relations built from the fewest people is hidden, and the audit
+       runs again on what failed, until nothing fails.
+
+    The audit (the attacker model): the attacker knows every shown figure
+    of the publication, every declared relation and that sizes are
+    non-negative. For every hidden figure built from fewer than ``k``
+    people ("small", and latent ones), the LP ``max n_i - min n_i`` over all
+    sizes consistent with that knowledge (scipy HiGHS) must be at least
+    ``protection`` (default ``k``). Hiding more only widens the intervals,
+    so a figure that passed stays passed.
+
+    The gate works on sizes ``n``; a figure's value (a mean, a share, a sum)
+    is shown exactly when its size is. For counts, value and ``n`` are the
+    same. Only what is declared is protected: figures in the reader's view
+    that add up but are not declared are invisible to the audit.
+    """
+    _check_k(k)
+    width = float(k if protection is None else protection)
+    if not (math.isfinite(width) and width > 0):
+        raise ValueError(f"protection must be a positive number, got {protection!r}")
+    keys = _ordered(publication.figures)
+    index = {key: i for i, key in enumerate(keys)}
+    sizes = np.array([publication.figures[key].n for key in keys], dtype=float)
+    for key in publication.latent:
+        if key not in index:
+            raise KeyError(f"latent: no figure {key!r} in the publication")
+    equations: list[list[tuple[int, float]]] = []
+    for total, parts in publication.relations:
+        for key in (total, *parts):
+            if key not in index:
+                raise KeyError(f"relation: no figure {key!r} in the publication")
+        if len(set(parts)) != len(parts) or total in parts:
+            raise ValueError(f"relation for {total!r}: parts repeat or contain the total")
+        expected = sum(publication.figures[p].n for p in parts)
+        if publication.figures[total].n != expected:
+            raise ValueError(
+                f"relation for {total!r}: n is {publication.figures[total].n}, "
+                f"its parts add up to {expected}"
+            )
+        equations.append([(index[total], 1.0), *sorted((index[p], -1.0) for p in parts)])
+    equations.sort()  # the declared order of relations must not change the result
+    gate = _Gate(sizes, equations, k, width)
+    reasons: dict[int, Reason] = {}
+    for key in publication.latent:
+        gate.hide(index[key])
+        if publication.figures[key].n < k:
+            gate.must.add(index[key])
+    for i, key in enumerate(keys):
+        if key not in publication.latent and sizes[i] < k:
+            gate.hide(i)
+            gate.must.add(i)
+            reasons[i] = "small"
+    for equation in equations:  # small differences between a shown total and a shown part
+        top = equation[0][0]
+        if gate.unknown[top]:
+            continue
+        for member, _s in equation[1:]:
+            if not gate.unknown[member] and 0 < sizes[top] - sizes[member] < k:
+                gate.hide(member)
+                reasons[member] = "differencing"
+    for i in gate.protect():
+        reasons.setdefault(i, "complementary")
+
+    def released(i: int, key: Key) -> Published:
+        if key in publication.latent:
+            return _hidden("small" if sizes[i] < k else "complementary", k)
+        if i in reasons:
+            return _hidden(reasons[i], k)
+        cell = publication.figures[key]
+        return _shown(cell.value, cell.n, k)
+
+    return Released({key: released(i, key) for i, key in enumerate(keys)}, k, width, gate.audited)
+
+
+class _Gate:
+    """Complementary suppression over linked additive relations, audited by LP."""
+
+    BATCH: Final = 40_000  # LP columns per HiGHS call
+    NEAR: Final = 70  # unknowns in a cell's neighbourhood, first try in big components
+    BIG: Final = 400  # a component this large is tried on neighbourhoods first
+
+    def __init__(
+        self, sizes: np.ndarray, equations: list[list[tuple[int, float]]], k: int, width: float
+    ) -> None:
+        self.sizes = sizes
+        self.equations = equations
+        self.k = k
+        self.width = width
+        self.unknown = [False] * len(sizes)
+        self.must: set[int] = set()
+        self.added: list[int] = []
+        self.audited = 0
+        self.unprotected: list[int] = []
+        self._a: csr_matrix | None = None
+        self.of_var: list[list[int]] = [[] for _ in sizes]
+        for e, equation in enumerate(equations):
+            for var, _c in equation:
+                self.of_var[var].append(e)
+        self.is_total = np.zeros(len(sizes), dtype=bool)
+        for equation in equations:
+            self.is_total[equation[0][0]] = True
+
+    def hide(self, var: int) -> bool:
+        if self.unknown[var]:
+            return False
+        self.unknown[var] = True
+        return True
+
+    def _cost(self, var: int) -> tuple[float, bool, int]:
+        return (float(self.sizes[var]), bool(self.is_total[var]), var)
+
+    def _hide_cheapest(self, candidates: Iterable[int]) -> int | None:
+        shown = [v for v in candidates if not self.unknown[v]]
+        if not shown:
+            return None
+        best = min(shown, key=self._cost)
+        self.hide(best)
+        self.added.append(best)
+        return best
+
+    def _local(self, equations: Iterable[int]) -> None:
+        """No relation with a single unknown; a shown total leaves >= width among hidden parts."""
+        queue = deque(sorted(set(equations)))
+        queued = set(queue)
+        while queue:
+            e = queue.popleft()
+            queued.discard(e)
+            members = [v for v, _c in self.equations[e]]
+            hidden = [v for v in members if self.unknown[v]]
+            if not hidden:
+                continue
+            new: int | None = None
+            total = members[0]
+            if len(hidden) == 1:
+                new = self._hide_cheapest(members)
+            elif not self.unknown[total]:
+                slack = float(self.sizes[hidden].sum())
+                if slack < self.width and any(v in self.must for v in hidden):
+                    new = self._hide_cheapest(members[1:]) or self._hide_cheapest([total])
+            if new is not None:
+                for other in self.of_var[new]:
+                    if other not in queued:
+                        queue.append(other)
+                        queued.add(other)
+                if e not in queued:
+                    queue.append(e)
+                    queued.add(e)
+
+    def _components(self) -> tuple[np.ndarray, list[int]]:
+        """Connected components of the unknowns through relations they share."""
+        n = len(self.sizes)
+        rows, cols = [], []
+        for equation in self.equations:
+            hidden = [v for v, _c in equation if self.unknown[v]]
+            for a, b in itertools.pairwise(hidden):
+                rows.append(a)
+                cols.append(b)
+        graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        _count, labels = connected_components(graph, directed=False)
+        return labels, [
+            e for e, eq in enumerate(self.equations) if any(self.unknown[v] for v, _ in eq)
+        ]
+
+    def _matrix(self) -> csr_matrix:
+        if self._a is None:
+            r = [e for e, eq in enumerate(self.equations) for _v in eq]
+            c = [v for eq in self.equations for v, _c in eq]
+            d = [coef for eq in self.equations for _v, coef in eq]
+            shape = (len(self.equations), len(self.sizes))
+            self._a = csr_matrix((d, (r, c)), shape=shape)
+        return self._a
+
+    def _audit(self, cells: list[int]) -> list[int]:
+        """The cells among ``cells`` whose feasible interval is narrower than the width.
+
+        The attacker's system: the declared relations restricted to the
+        unknown sizes (shown ones moved to the right-hand side), sizes >= 0.
+        It splits into connected components, and a cell's interval depends on
+        its component only. Per cell, one LP raises it as far as it goes
+        (capped at the width above its true size); only if that is not enough
+        a second LP lowers it. The LPs of many cells are solved as one
+        block-diagonal LP per HiGHS call.
+        """
+        from scipy.optimize import linprog
+        from scipy.sparse import block_diag
+
+        if not cells:
+            return []
+        self.audited += len(cells)
+        unknown = np.array(self.unknown)
+        a_full = self._matrix()
+        live = np.flatnonzero(abs(a_full[:, unknown]).sum(axis=1).A1 > 0)
+        rows = a_full[live]
+        a_u = rows[:, unknown].tocsc()
+        b = -(rows[:, ~unknown] @ self.sizes[~unknown])
+        variables = np.flatnonzero(unknown)
+        truth = self.sizes[variables]
+        local = {int(v): j for j, v in enumerate(variables)}
+        width = self.width
+        graph = (abs(a_u).T @ abs(a_u)).tocsr()
+        _n, labels = connected_components(graph, directed=False)
+        blocks: dict[int, tuple[np.ndarray, csr_matrix, np.ndarray]] = {}
+        a_r = a_u.tocsr()
+
+        def block(cell: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+            comp = int(labels[local[cell]])
+            if comp not in blocks:
+                cols = np.flatnonzero(labels == comp)
+                sub = a_u[:, cols].tocsr()
+                used = np.flatnonzero(np.diff(sub.indptr) > 0)
+                blocks[comp] = (cols, sub[used], b[used])
+            return blocks[comp]
+
+        eq_vars = np.split(a_r.indices, a_r.indptr[1:-1])
+        var_rows = np.split(a_u.indices, a_u.indptr[1:-1])
+        nearby: dict[int, tuple[np.ndarray, csr_matrix, np.ndarray]] = {}
+
+        def near(cell: int) -> tuple[np.ndarray, csr_matrix, np.ndarray]:
+            """A neighbourhood of the cell; every other unknown fixed at its true size.
+
+            Fixing unknowns only shrinks the feasible set (the truth stays in
+            it), so an interval wide enough here is wide enough in full.
+            Neighbours: the unknowns sharing a relation with the cell, and
+            the unknowns linked to two or more of those (the far corners of
+            the cycles through the cell), largest first, up to NEAR in all.
+            """
+            if cell in nearby:
+                return nearby[cell]
+            j = local[cell]
+            own = set(var_rows[j].tolist())
+            first = sorted({int(u) for r in own for u in eq_vars[r]})
+            first_set = set(first)
+            seen: dict[int, int] = {}
+            for v in first:
+                for r in var_rows[v]:
+                    if int(r) in own:
+                        continue
+                    for u in eq_vars[r]:
+                        u = int(u)
+                        if u not in first_set:
+                            seen[u] = seen.get(u, 0) + 1
+            corners = sorted((u for u, c in seen.items() if c >= 2), key=lambda u: (-truth[u], u))
+            cols = np.array(sorted(first + corners[: max(0, self.NEAR - len(first))]))
+            inside = np.full(a_u.shape[1], -1)
+            inside[cols] = np.arange(len(cols))
+            rows = np.unique(np.concatenate([var_rows[c] for c in cols]))
+            part = a_r[rows].tocoo()
+            keep = inside[part.col] >= 0
+            fixed = np.bincount(
+                part.row[~keep],
+                weights=part.data[~keep] * truth[part.col[~keep]],
+                minlength=len(rows),
+            )
+            sub = csr_matrix(
+                (part.data[keep], (part.row[keep], inside[part.col[keep]])),
+                shape=(len(rows), len(cols)),
+            )
+            nearby[cell] = (cols, sub, b[rows] - fixed)
+            return nearby[cell]
+
+        def room(batch: list[int], direction: float, blk: Any) -> dict[int, float]:
+            """How far each cell can move up (direction 1) or down (-1), up to the width."""
+            mats, rhs, costs, lows, highs, spots = [], [], [], [], [], []
+            offset = 0
+            for cell in batch:
+                cols, sub, rh = blk(cell)
+                at = int(np.searchsorted(cols, local[cell]))
+                mats.append(sub)
+                rhs.append(rh)
+                cost = np.zeros(len(cols))
+                cost[at] = -direction
+                costs.append(cost)
+                low = np.zeros(len(cols))
+                high = np.full(len(cols), np.inf)
+                if direction > 0:
+                    high[at] = truth[local[cell]] + width
+                lows.append(low)
+                highs.append(high)
+                spots.append(offset + at)
+                offset += len(cols)
+            a_eq = block_diag(mats).tocsr() if any(m.shape[0] for m in mats) else None
+            result = linprog(
+                np.concatenate(costs),
+                A_eq=a_eq,
+                b_eq=np.concatenate(rhs) if a_eq is not None else None,
+                bounds=np.column_stack([np.concatenate(lows), np.concatenate(highs)]),
+                method="highs",
+            )
+            if result.status != 0:  # infeasible cannot happen (the true sizes fit)
+                raise RuntimeError(f"disclosure audit LP failed: {result.message}")
+            return {
+                cell: direction * (result.x[spot] - truth[local[cell]])
+                for cell, spot in zip(batch, spots, strict=True)
+            }
+
+        def batched(todo: list[int], direction: float, blk: Any) -> dict[int, float]:
+            out: dict[int, float] = {}
+            batch: list[int] = []
+            size = 0
+            for cell in todo:
+                cost = len(blk(cell)[0])
+                if batch and size + cost > self.BATCH:
+                    out.update(room(batch, direction, blk))
+                    batch, size = [], 0
+                batch.append(cell)
+                size += cost
+            if batch:
+                out.update(room(batch, direction, blk))
+            return out
+
+        def wide_enough(todo: list[int], blk: Any) -> set[int]:
+            up = batched(todo, 1.0, blk)
+            low = [c for c in todo if up[c] < width - 1e-6]
+            down = batched(low, -1.0, blk) if low else {}
+            return {c for c in todo if up[c] >= width - 1e-6 or up[c] + down[c] >= width - 1e-6}
+
+        todo = sorted(cells)
+        big = [c for c in todo if len(block(c)[0]) > self.BIG]
+        passed = wide_enough(big, near) if big else set()
+        todo = [c for c in todo if c not in passed]
+        passed |= wide_enough(todo, block)
+        return [c for c in todo if c not in passed]
+
+    def protect(self) -> list[int]:
+        """Add complementary suppressions until every must-protect figure passes the audit."""
+        self._local(range(len(self.equations)))
+        pending = sorted(self.must)
+        while pending:
+            failing = self._audit(pending)
+            progressed = False
+            for cell in failing:
+                neighbours = [v for e in self.of_var[cell] for v, _c in self.equations[e]]
+                new = self._hide_cheapest(neighbours)
+                if new is None:  # every neighbour hidden already: look around its component
+                    labels, live = self._components()
+                    wider = [
+                        v
+                        for e in live
+                        if any(
+                            self.unknown[u] and labels[u] == labels[cell]
+                            for u, _ in self.equations[e]
+                        )
+                        for v, _c in self.equations[e]
+                    ]
+                    new = self._hide_cheapest(wider)
+                if new is not None:
+                    progressed = True
+                    self._local(self.of_var[new])
+            if not progressed:  # nothing shown is linked to them any more
+                self.unprotected = failing
+                break
+            pending = failing
+        return self.added

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop
 
 from ekkyo.audit.services import audit_record
 from ekkyo.core import kpi
-from ekkyo.core.disclosure import Cell, Published, suppress_cells
+from ekkyo.core.disclosure import Cell, Publication, Published, publish
 from ekkyo.core.messages import Problem
 from ekkyo.core.tabular import TableError, read_table, write_csv_for_excel
 from ekkyo.participation.models import Residence
@@ -682,7 +682,7 @@ def funnel_overview(*, consortium: Consortium, fy: int) -> list[OverviewRow]:
             for s in STAGES
             if s not in FAMILY_STAGES
         }
-        cells: dict[str, Published] = dict(suppress_cells(student_cells, k=k))
+        cells: dict[str, Published] = dict(publish(Publication(student_cells), k=k).figures)
         for s in FAMILY_STAGES:
             cells[s.value] = Published(float(figures[s.value]), False, "ok", figures[s.value], k=k)
         rows.append(

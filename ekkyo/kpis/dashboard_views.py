@@ -33,6 +33,7 @@ from .dashboards import (
     school_dashboard,
 )
 from .models import KpiCode
+from .publication import reader_towns, released_flows
 from .selectors import (
     dashboard_member_links,
     dashboard_programme_for,
@@ -101,8 +102,13 @@ def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
     principal = actor.principal
     consortium = kpi_consortium(actor=actor)
 
+    towns = reader_towns(actor=actor, consortium=consortium, fy=fy)
+
     def build() -> Dashboard:
-        d = consortium_dashboard(consortium=consortium, fy=fy)
+        # The reader's whole publication: the consortium's flows and those of
+        # every town dashboard the reader may open, through the gate together.
+        tables = released_flows(consortium=consortium, fy=fy, towns=towns)
+        d = consortium_dashboard(consortium=consortium, fy=fy, flow_tables=tables)
         if principal.has_role(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF):
             d.links = [
                 (str(town), reverse("kpis:dashboard_member", args=[fy, code]))
@@ -114,6 +120,8 @@ def dashboard(request: HttpRequest, fy: int) -> HttpResponse:
         "c:"
         + ",".join(sorted(str(m) for m in principal.municipality_ids))
         + (":admin" if principal.admin_consortium_ids else "")
+        + ":"
+        + ",".join(towns)
     )
     return _render(
         request, consortium_id=consortium.pk, fy=fy, scope=scope, build=build,
@@ -130,16 +138,22 @@ def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> H
         actor=actor, consortium=consortium, municipality_code=municipality_code
     )
 
+    towns = reader_towns(actor=actor, consortium=consortium, fy=fy)
+
     def build() -> Dashboard:
-        d = member_dashboard(consortium=consortium, municipality=municipality, fy=fy)
+        tables = released_flows(consortium=consortium, fy=fy, towns=towns)
+        d = member_dashboard(
+            consortium=consortium, municipality=municipality, fy=fy, flow_tables=tables
+        )
         d.links = [
             (str(s), reverse("kpis:dashboard_school", args=[fy, s.code]))
             for s in town_schools(municipality=municipality)
         ]
         return d
 
+    scope = f"m:{municipality.code}:{','.join(towns)}"  # the reader's publication, not the page's
     return _render(
-        request, consortium_id=consortium.pk, fy=fy, scope=f"m:{municipality.code}",
+        request, consortium_id=consortium.pk, fy=fy, scope=scope,
         build=build, url_name="kpis:dashboard_member", args=(municipality_code,),
     )  # fmt: skip
 
@@ -184,7 +198,7 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
     Only the consortium-wide figures of the latest submitted report, through
     disclosure control; nothing until a report is submitted.
     """
-    from ekkyo.core.disclosure import Cell, suppress_cells
+    from ekkyo.core.disclosure import Cell, Publication, publish
 
     from .dashboards import Figure
 
@@ -198,10 +212,10 @@ def public(request: HttpRequest, fy: int) -> HttpResponse:
                 for code, cell in report.figures.items()
                 if isinstance(cell, dict)
             }
-            published = suppress_cells(
-                {code: Cell(float(n), n) for code, n in actuals.items()},
+            published = publish(
+                Publication({code: Cell(float(n), n) for code, n in actuals.items()}),
                 k=int(consortium.disclosure_k),
-            )
+            ).figures
             for code, label in KpiCode.choices:
                 if code in published:
                     cell = report.figures[code]

@@ -8,9 +8,11 @@ come from :class:`~ekkyo.kpis.models.KeyCount`, kept up to date by
 
 Every figure about students passes disclosure control (DESIGN.md) before it
 is returned, unless the viewer is the coordinator of the students' own school
-(``controlled=False``): counts built from fewer than k students are hidden,
-tables with totals get complementary suppression
-(:func:`ekkyo.core.disclosure.suppress_table`), and a hidden cell is returned
+(``controlled=False``): everything goes through the publishing gate
+(:func:`ekkyo.core.disclosure.publish`) — counts built from fewer than k
+students are hidden, tables with totals are published with the totals
+declared as sums so the gate adds complementary and small-difference
+suppression checked by its LP audit, and a hidden cell is returned
 as hidden with its reason, never dropped. Partners' contributions are about
 organisations, not people, and are shown as they are.
 """
@@ -115,10 +117,22 @@ def _k(consortium: Consortium) -> int:
 
 
 def _cells(counts: Mapping[Any, int], k: int, controlled: bool) -> dict[Any, Published]:
+    """Independent counts through the publishing gate (primary suppression only)."""
     cells = {key: Cell(float(n), n) for key, n in counts.items()}
     if not controlled:
         return {key: Published(c.value, False, "ok", c.n, k=k) for key, c in cells.items()}
-    return disclosure.suppress_cells(cells, k=k)
+    return dict(disclosure.publish(disclosure.Publication(cells), k=k).figures)
+
+
+def _released(
+    figures: Mapping[str, Cell],
+    relations: tuple[tuple[str, tuple[str, ...]], ...],
+    k: int,
+    controlled: bool,
+) -> Mapping[str, Published]:
+    if not controlled:
+        return {key: Published(c.value, False, "ok", c.n, k=k) for key, c in figures.items()}
+    return disclosure.publish(disclosure.Publication(figures, relations), k=k).figures
 
 
 def _table(
@@ -130,13 +144,51 @@ def _table(
     col_totals: bool = True,
     grand_total: bool = True,
 ) -> disclosure.TableResult[Any, Any]:
-    cells = {key: Cell(float(n), n) for key, n in counts.items()}
-    if not controlled:
-        return disclosure.suppress_table(
-            cells, k=1, row_totals=row_totals, col_totals=col_totals, grand_total=grand_total
-        )
-    return disclosure.suppress_table(
-        cells, k=k, row_totals=row_totals, col_totals=col_totals, grand_total=grand_total
+    """A table with its totals through the gate: every total declared as the sum of its cells.
+
+    Totals the page does not show are latent (the attacker does not know
+    them, but one built from fewer than k students must not become
+    derivable either).
+    """
+    rows = sorted({r for r, _c in counts})
+    cols = sorted({c for _r, c in counts})
+    figures: dict[Any, Cell] = {("cell", r, c): Cell(float(n), n) for (r, c), n in counts.items()}
+    relations: list[tuple[Any, tuple[Any, ...]]] = []
+    latent: set[Any] = set()
+    for r in rows:
+        parts = tuple(("cell", r, c) for c in cols if (r, c) in counts)
+        n = sum(counts[(r, c)] for c in cols if (r, c) in counts)
+        figures[("row", r)] = Cell(float(n), n)
+        relations.append((("row", r), parts))
+        if not row_totals:
+            latent.add(("row", r))
+    for c in cols:
+        parts = tuple(("cell", r, c) for r in rows if (r, c) in counts)
+        n = sum(counts[(r, c)] for r in rows if (r, c) in counts)
+        figures[("col", c)] = Cell(float(n), n)
+        relations.append((("col", c), parts))
+        if not col_totals:
+            latent.add(("col", c))
+    n = sum(counts.values())
+    figures[("all",)] = Cell(float(n), n)
+    if counts:
+        relations.append((("all",), tuple(("row", r) for r in rows)))
+        relations.append((("all",), tuple(("col", c) for c in cols)))
+    if not grand_total:
+        latent.add(("all",))
+    if controlled:
+        released = disclosure.publish(
+            disclosure.Publication(figures, tuple(relations), frozenset(latent)), k=k
+        ).figures
+    else:
+        released = {key: Published(c.value, False, "ok", c.n, k=k) for key, c in figures.items()}
+    return disclosure.TableResult(
+        cells={(r, c): released[("cell", r, c)] for (r, c) in counts},
+        row_totals={r: released[("row", r)] for r in rows} if row_totals else {},
+        col_totals={c: released[("col", c)] for c in cols} if col_totals else {},
+        grand_total=released[("all",)] if grand_total else None,
+        k=k,
+        protection=float(k),
     )
 
 
@@ -314,12 +366,19 @@ def _flows(
     names: Mapping[str, str],
     member_codes: Iterable[str],
     received: Mapping[str, int] | None = None,
+    table: disclosure.TableResult[Any, Any] | None = None,
 ) -> list[Panel]:
-    """Home prefecture → host town: the table, a Sankey and a map, all from one protected table."""
+    """Home prefecture → host town: the table, a Sankey and a map, all from one protected table.
+
+    ``table``: the flows already released with every other flow table the
+    reader sees (:func:`ekkyo.kpis.publication.released_flows`); without it
+    this table is gated on its own.
+    """
     by_pair: dict[tuple[str, str], int] = defaultdict(int)
     for (home, host), n in flows.items():
         by_pair[(home[:2] if home else "", host)] += n
-    table = _table(by_pair, k, controlled)
+    if table is None or set(table.cells) != set(by_pair):
+        table = _table(by_pair, k, controlled)
     homes = sorted({h for h, _t in by_pair})
     hosts = sorted({t for _h, t in by_pair})
     columns = [names.get(h, h) for h in hosts] + [_("Total")]
@@ -487,20 +546,30 @@ def _kpi4_panel(rows: list[Row], k: int, controlled: bool) -> Panel | None:
     names, shares = [], []
     for construct in sorted(cells):
         respondents = cells[construct].get("respondents", 0)
-        reaching = cells[construct].get("reaching", 0)
-        shown = not controlled or respondents >= k
-        # The share is shown only when the respondents are enough; the
-        # number reaching is then a part of a shown group, hidden when small
-        # and when the rest (respondents - reaching) is small.
+        reaching = min(cells[construct].get("reaching", 0), respondents)
+        # The share says how many reach the threshold (share × respondents):
+        # respondents = reaching + the rest, declared to the gate, and the
+        # share is shown only when both the respondents and the number
+        # reaching may be.
+        gated = _released(
+            {
+                "respondents": Cell(float(respondents), respondents),
+                "reaching": Cell(float(reaching), reaching),
+                "rest": Cell(float(respondents - reaching), respondents - reaching),
+            },
+            (("respondents", ("reaching", "rest")),),
+            k,
+            controlled,
+        )
+        resp = gated["respondents"]
         share = (
             Published(reaching / respondents, False, "ok", respondents, k=k)
-            if (shown and respondents)
-            else Published(None, True, "small", None, k=k)
-        )
-        resp = (
-            Published(float(respondents), False, "ok", respondents, k=k)
-            if shown
-            else (Published(None, True, "small", None, k=k))
+            if respondents and not resp.suppressed and not gated["reaching"].suppressed
+            else gated["reaching"]
+            if gated["reaching"].suppressed
+            else gated["respondents"]
+            if resp.suppressed
+            else Published(None, False, "ok", 0, k=k)
         )
         table_rows.append(
             (
@@ -601,7 +670,12 @@ def _card(label: str, figure: Figure, target: int | None = None) -> dict[str, An
     }
 
 
-def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
+def consortium_dashboard(
+    *,
+    consortium: Consortium,
+    fy: int,
+    flow_tables: Mapping[str, disclosure.TableResult[Any, Any]] | None = None,
+) -> Dashboard:
     k = _k(consortium)
     years = _years(fy)
     rows = _rows(
@@ -679,7 +753,12 @@ def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
         + member_counts[(code, KpiCode.RESIDENCE)]
         for code in codes
     }
-    d.panels.extend(_flows(flows, k, True, names=names, member_codes=codes, received=received))
+    d.panels.extend(
+        _flows(
+            flows, k, True, names=names, member_codes=codes, received=received,
+            table=(flow_tables or {}).get(""),
+        )
+    )  # fmt: skip
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))
@@ -690,14 +769,20 @@ def consortium_dashboard(*, consortium: Consortium, fy: int) -> Dashboard:
     return d
 
 
-def member_dashboard(*, consortium: Consortium, municipality: Municipality, fy: int) -> Dashboard:
+def member_dashboard(
+    *,
+    consortium: Consortium,
+    municipality: Municipality,
+    fy: int,
+    flow_tables: Mapping[str, disclosure.TableResult[Any, Any]] | None = None,
+) -> Dashboard:
     k = _k(consortium)
     years = _years(fy)
     code = municipality.code
     rows = _rows(
         consortium,
         Q(fy__in=years, dim="kpi", muni=code)
-        | Q(fy=fy, dim="flow", c="", school="") & (Q(a=code) | Q(b=code))
+        | Q(fy=fy, dim="flow", c="", muni="", school="", programme="") & (Q(a=code) | Q(b=code))
         | Q(fy=fy, dim__in=["month", "rel"], muni=code, school="")
         | Q(fy=fy, dim="kpi4", muni=code, school=""),
     )
@@ -721,7 +806,12 @@ def member_dashboard(*, consortium: Consortium, municipality: Municipality, fy: 
     received = {
         code: kpi_rows.get((fy, "kpi2", "received"), 0) + kpi_rows.get((fy, "kpi1", "host"), 0)
     }
-    d.panels.extend(_flows(flows, k, True, names=names, member_codes=[code], received=received))
+    d.panels.extend(
+        _flows(
+            flows, k, True, names=names, member_codes=[code], received=received,
+            table=(flow_tables or {}).get(code),
+        )
+    )  # fmt: skip
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from ekkyo.core.fiscal import format_fiscal_year, wareki_year
 
 from .models import KpiCode
+from .publication import hidden_notes
 from .selectors import KpiWorkbook, ReportPdf, member_cells
 
 
@@ -72,7 +73,10 @@ def kpi_workbook(data: KpiWorkbook, *, lang: str) -> bytes:
                 ]
             )  # fmt: skip
             ws.cell(ws.max_row, 4).number_format = "0.0%"
-        for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
+        last = ws.max_row
+        for note in hidden_notes(table):  # why a figure reads the marker (disclosure gate)
+            ws.append([note])
+        for row in ws.iter_rows(min_row=4, max_row=last):
             for c in row:
                 c.border = Border(left=thin, right=thin, top=thin, bottom=thin)
                 if c.column >= 9:
@@ -162,6 +166,7 @@ def report_pdf(data: ReportPdf, *, lang: str) -> bytes:
         header=[_("KPI"), _("Target"), _("Actual"), _("Achievement"), " → ".join(years[::4])],
         rows=rows,
         notes=[
+            *sorted({c["hidden"] for c in data.cells.values() if "hidden" in c}),
             _("Analysis of causes (要因分析): %(text)s")
             % {"text": report.causes if report else "–"},
             _("Improvements (改善方策): %(text)s")

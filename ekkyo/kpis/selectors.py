@@ -152,14 +152,29 @@ class KpiWorkbook:
     pk_of: dict[str, int]  # municipality code -> pk
 
 
+def _export_scope(actor: Actor) -> str:
+    principal = actor.principal
+    return ",".join(sorted(str(m) for m in principal.municipality_ids)) + (
+        ":admin" if principal.admin_consortium_ids else ""
+    )
+
+
+def export_table(*, actor: Actor, fy: int) -> tuple[Consortium, dict[str, Any]]:
+    """:func:`kpi_table_visible` through the publishing gate, for files that leave ekkyo."""
+    from .publication import gated_table
+
+    consortium, table = kpi_table_visible(actor=actor, fy=fy)
+    return consortium, gated_table(consortium=consortium, table=table, scope=_export_scope(actor))
+
+
 def kpi_workbook_data(*, actor: Actor, fy: int) -> KpiWorkbook:
     """Everything the grant workbook shows (audited as an export)."""
-    consortium, table = kpi_table_visible(actor=actor, fy=fy)
+    consortium, table = export_table(actor=actor, fy=fy)
     data = KpiWorkbook(
         consortium=consortium,
         fy=fy,
         table=table,
-        past={y: kpi_table_visible(actor=actor, fy=y)[1] for y in range(fy - 4, fy)},
+        past={y: export_table(actor=actor, fy=y)[1] for y in range(fy - 4, fy)},
         reports=latest_reports(consortium=consortium, fy=fy),
         pk_of=municipality_pks([m["code"] for m in table["members"]]),
     )
@@ -176,7 +191,7 @@ def kpi_workbook_data(*, actor: Actor, fy: int) -> KpiWorkbook:
 
 def report_csv_data(*, actor: Actor, fy: int) -> KpiWorkbook:
     """The FY's visible rows with each member's latest report, for the CSV (audited)."""
-    consortium, table = kpi_table_visible(actor=actor, fy=fy)
+    consortium, table = export_table(actor=actor, fy=fy)
     data = KpiWorkbook(
         consortium=consortium,
         fy=fy,
@@ -210,18 +225,27 @@ class ReportPdf:
 def report_pdf_data(*, actor: Actor, fy: int, municipality_code: str = "") -> ReportPdf:
     """One annual report (a town's or the consortium's) for its PDF (audited)."""
     consortium, municipality = report_subject(actor=actor, municipality_code=municipality_code)
-    _c, table = kpi_table_visible(actor=actor, fy=fy)
+    _c, table = export_table(actor=actor, fy=fy)
     code = municipality.code if municipality else None
     cells = member_cells(table, code)
     if cells is None:
         raise NotFound
+    trend = {
+        kpi: [
+            (member_cells(export_table(actor=actor, fy=y)[1], code) or {})
+            .get(kpi, {})
+            .get("actual")
+            for y in range(fy - 4, fy + 1)
+        ]
+        for kpi in KpiCode.values
+    }
     report = report_versions(consortium=consortium, municipality=municipality, fy=fy).first()
     data = ReportPdf(
         consortium=consortium,
         municipality=municipality,
         fy=fy,
         cells=cells,
-        trend=kpi_trend(consortium=consortium, code=code, fy=fy),
+        trend=trend,
         report=report,
     )
     audit_record(

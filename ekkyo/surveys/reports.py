@@ -24,7 +24,7 @@ import pandas as pd
 from django.db.models import Count
 
 from ekkyo.allocation.models import Seat
-from ekkyo.core.disclosure import Cell, Published, suppress_cells
+from ekkyo.core.disclosure import Cell, Publication, Published, publish
 from ekkyo.core.psychometrics import construct_scores
 from ekkyo.core.survey_scoring import specs_for
 from ekkyo.crypto import decrypt_text
@@ -129,17 +129,15 @@ def school_report(*, school: School, fy: int, k: int) -> dict[str, Any]:
         if not previous.empty and c.code in previous:
             prev = previous[c.code][previous["_school"] == school.pk].dropna()
             cells["previous"] = Cell(float(prev.mean()) if len(prev) else None, len(prev))
-        figures = suppress_cells(cells, k=k)
-        # school = participants + others: if either part is hidden, the other
-        # part would reveal it by difference from the school figure (DESIGN.md:
-        # no two published figures may differ by a group under k).
-        parts = ("participants", "others")
-        if any(figures[p].suppressed for p in parts if p in figures):
-            for p in parts:
-                if p in figures and not figures[p].suppressed:
-                    figures[p] = Published(
-                        value=None, suppressed=True, reason="differencing", n=None, k=k
-                    )
+        # school = participants + others (in respondents): declared to the
+        # gate, which hides what would reveal a small part by difference
+        # (DESIGN.md: no two published figures may differ by a group under k).
+        relations = (
+            (("school", ("participants", "others")),)
+            if all(g in cells for g in ("school", "participants", "others"))
+            else ()
+        )
+        figures = dict(publish(Publication(cells, relations), k=k).figures)
         rows.append(ReportRow(code=c.code, name=c.name_ja, role=c.role, figures=figures))
     return {"wave": current, "rows": rows, "k": k, "instrument": inst}
 
