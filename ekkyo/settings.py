@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ekkyo.teams",
     "ekkyo.portfolio",
     "ekkyo.rights",
+    "ekkyo.api",
     "ekkyo.web",
     "ekkyo.demo",
 ]

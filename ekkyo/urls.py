@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("ekkyo.surveys.urls")),
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),
+    path("api/v1/", include("ekkyo.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
