@@ -7,7 +7,7 @@ from datetime import date
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 
 class Error(Schema):
@@ -71,10 +71,22 @@ class ResidenceIn(Schema):
     start: date
     end: date | None = None
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # JSON has no date type: only ISO text is a date (no numbers as epoch days).
+        if value is not None and not isinstance(value, str):
+            raise ValueError("a date is ISO text")
+        return value
+
     @model_validator(mode="after")
     def _end_after_start(self) -> ResidenceIn:
         if self.end is not None and self.end < self.start:
             raise ValueError("end before start")
+        for day in (self.start, self.end):
+            # Fiscal years outside this range are no one's residence (and break the KPI count).
+            if day is not None and not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+                raise ValueError("date out of range")
         return self
 
 

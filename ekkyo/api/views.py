@@ -17,7 +17,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, NinjaAPI, Query, Router, Status
+from ninja import Header, NinjaAPI, Path, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -88,7 +88,7 @@ def openapi_schema() -> dict[str, Any]:
 
 
 GET_ERRORS: dict[int, Any] = {401: s.Error, 403: s.Error, 404: s.Error, 422: s.ValidationErrors}
-POST_ERRORS: dict[int, Any] = {**GET_ERRORS, 409: s.Error, 410: s.Error}
+POST_ERRORS: dict[int, Any] = {**GET_ERRORS, 400: s.Error, 409: s.Error, 410: s.Error}
 
 
 def _declare(
@@ -113,15 +113,20 @@ def _page(request: HttpRequest, found: selectors.Page) -> dict[str, Any]:
 
 
 def _paged(request: HttpRequest, qs: Any, cursor: str | None, limit: int) -> dict[str, Any]:
+    """A page of ``qs``. A cursor of the right form that we did not issue points
+    at no page: 404 (a malformed one is a 422 from the schema's pattern)."""
     try:
         return _page(request, selectors.page(qs, sort="pk", cursor=cursor, limit=limit))
     except BadCursor as exc:
-        raise ValidationError(
-            [{"loc": ["query", "cursor"], "msg": "bad cursor", "type": "cursor"}]
-        ) from exc
+        raise CursorNotFound from exc
+
+
+class CursorNotFound(Exception):
+    pass
 
 
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+Cursor = Query(None, min_length=1, max_length=400, pattern=r"^[A-Za-z0-9_-]+$")
 IdempotencyKey = Header(..., alias="Idempotency-Key", min_length=1, max_length=200)
 
 # --- programmes -------------------------------------------------------------------
@@ -134,7 +139,7 @@ programmes = Router(tags=["programmes"])
     response={200: s.ProgrammePage, **GET_ERRORS}, url_name="programmes",
 )  # fmt: skip
 def programme_list(
-    request: HttpRequest, cursor: str | None = None, limit: int = Limit
+    request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """The consortium's published programmes and the drafts the token's holder manages."""
     return _paged(request, selectors.programmes_for(actor=_actor(request)), cursor, limit)
@@ -171,7 +176,7 @@ applications = Router(tags=["applications"])
     response={200: s.ApplicationPage, **GET_ERRORS}, url_name="applications",
 )  # fmt: skip
 def application_list(
-    request: HttpRequest, cursor: str | None = None, limit: int = Limit
+    request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Applications the holder sees: its students', and applicants to its programmes."""
     return _paged(request, selectors.applications_for(actor=_actor(request)), cursor, limit)
@@ -186,7 +191,7 @@ participation = Router(tags=["participation"])
     participation, "GET", "/stays", scope=Scope.PARTICIPATION_READ, grant=Grant.HOSTING,
     response={200: s.StayPage, **GET_ERRORS}, url_name="stays",
 )  # fmt: skip
-def stay_list(request: HttpRequest, cursor: str | None = None, limit: int = Limit) -> Any:
+def stay_list(request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit) -> Any:
     """Stays the holder sees (never their health notes)."""
     return _paged(request, selectors.stays_for(actor=_actor(request)), cursor, limit)
 
@@ -195,7 +200,7 @@ def stay_list(request: HttpRequest, cursor: str | None = None, limit: int = Limi
     participation, "GET", "/residences", scope=Scope.PARTICIPATION_READ, grant=Grant.HOSTING,
     response={200: s.ResidencePage, **GET_ERRORS}, url_name="residences",
 )  # fmt: skip
-def residence_list(request: HttpRequest, cursor: str | None = None, limit: int = Limit) -> Any:
+def residence_list(request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit) -> Any:
     return _paged(request, selectors.residences_for(actor=_actor(request)), cursor, limit)
 
 
@@ -283,10 +288,8 @@ kpis = Router(tags=["kpis"])
     kpis, "GET", "/kpis/{fy}", scope=Scope.KPIS_READ, grant=Grant.NONE,
     response={200: s.KpiFiguresOut, **GET_ERRORS}, url_name="kpis",
 )  # fmt: skip
-def kpi_figures(request: HttpRequest, fy: int) -> Any:
+def kpi_figures(request: HttpRequest, fy: int = Path(..., ge=2000, le=2100)) -> Any:
     """The FY's KPI figures after disclosure control (a town token: its own row)."""
-    if not 2000 <= fy <= 2100:
-        raise Http404
     return selectors.kpi_figures_for(actor=_actor(request), fy=fy)
 
 
@@ -326,6 +329,11 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     record_pending_denial(exc)
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(CursorNotFound)
+def _cursor_not_found(request: HttpRequest, exc: CursorNotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": _messages()["cursor"]}, status=404)
 
 
 @api.exception_handler(AuthenticationError)
