@@ -92,6 +92,21 @@ def token_municipalities(*, actor: Actor) -> QuerySet[Municipality]:
     ).distinct()
 
 
+def survey_link_usable(*, actor: Actor, wave_consortium_id: int, school_id: int | None) -> bool:
+    """A survey link an integration may submit for: its consortium's; for a town
+    token, only links of the town's schools."""
+    from ekkyo.registry.models import School
+
+    p = actor.principal
+    if p.system:
+        return True
+    if wave_consortium_id != actor.consortium_id:
+        return False
+    if wave_consortium_id in p.admin_consortium_ids:
+        return True
+    return School.objects.filter(pk=school_id or 0, municipality_id__in=p.municipality_ids).exists()
+
+
 # --- keyset pages -----------------------------------------------------------------
 
 

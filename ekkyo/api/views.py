@@ -261,9 +261,13 @@ def survey_response(
 ) -> Any:
     """A submission from an answering app, by the same rules as the answering page
     (the survey link's token authorises it; a resend of the same id is stored once).
-    Only links of the token's own consortium are accepted."""
+    Only links of the token's own consortium (a town token: its schools') are accepted."""
     invitation = invitation_for(payload.token)
-    if invitation is None or invitation.wave.consortium_id != _actor(request).consortium_id:
+    if invitation is None or not selectors.survey_link_usable(
+        actor=_actor(request),
+        wave_consortium_id=invitation.wave.consortium_id,
+        school_id=invitation.school_id,
+    ):
         raise Http404
     try:
         _response, created = response_submit(
