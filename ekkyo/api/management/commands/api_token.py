@@ -75,9 +75,9 @@ class Command(BaseCommand):
                     qs = qs.filter(consortium__slug=options["consortium"])
                 for t in qs:
                     state = "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}"
-                    town = t.municipality.code if t.municipality else "-"
+                    code = t.municipality.code if t.municipality else "-"
                     self.stdout.write(
-                        f"{t.pk}\t{t.prefix}…\t{t.consortium.slug}\t{town}\t{t.name}\t"
+                        f"{t.pk}\t{t.prefix}…\t{t.consortium.slug}\t{code}\t{t.name}\t"
                         f"{','.join(t.scopes)}\t{state}"
                     )
             else:
