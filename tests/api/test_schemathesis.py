@@ -79,6 +79,6 @@ def test_schemathesis_finds_nothing(role: str, live_server: object, tmp_path: Pa
         "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(  # noqa: S603 — our own command line
-        cmd, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env, check=False
+        cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env, check=False
     )
     assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-2000:]
