@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ekkyo.portfolio",
     "ekkyo.rights",
     "ekkyo.jobs",
+    "ekkyo.api",
     "ekkyo.web",
     "ekkyo.demo",
 ]

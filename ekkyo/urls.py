@@ -40,6 +40,8 @@ urlpatterns = [
     path("registry/", include("ekkyo.registry.urls")),
     path("audit/", include("ekkyo.audit.urls")),
     path("jobs/", include("ekkyo.jobs.urls")),
+    path("api/v1/", include("ekkyo.api.urls")),
+    path("api/tokens/", include("ekkyo.api.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

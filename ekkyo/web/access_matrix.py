@@ -65,5 +65,8 @@ def matrix_markdown() -> str:
         else:
             role_text = ", ".join(r.value for r in Role if r in roles)
         grant_text = GRANT_TEXT.get(grant, "UNDECLARED") if grant is not None else "UNDECLARED"
+        scopes = getattr(view, "ekkyo_api_scopes", None)
+        if scopes:  # an API route: the token's role and the scope it needs
+            role_text += " (API token: " + ", ".join(f"`{s}`" for s in sorted(scopes)) + ")"
         lines.append(f"| `/{route}` | `{name}` | {role_text} | {grant_text} |")
     return "\n".join(lines) + "\n"

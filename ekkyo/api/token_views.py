@@ -1,0 +1,78 @@
+"""The token management page (``/api/tokens/``): the secretariat and town staff
+create and revoke their integration tokens. Parse, call a door, render; the
+secret is shown once, in the answer to the creating POST."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ekkyo.tenancy.access import Grant, NotFound, require_roles
+from ekkyo.tenancy.principal import Role
+
+from .models import Scope
+from .selectors import token_municipalities, tokens_managed
+from .services import TokenError, api_token_create, api_token_revoke
+
+
+def _whole(raw: str, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, grant=Grant.NONE)
+def tokens(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    created = None
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "revoke":
+            try:
+                api_token_revoke(actor=actor, token_id=_whole(request.POST.get("token", ""), 0))
+            except NotFound:
+                messages.error(request, _("Not found."))
+            else:
+                messages.success(request, _("The token was revoked."))
+            return redirect("api-tokens:tokens")
+        if action == "create":
+            town = _whole(request.POST.get("municipality", ""), 0) or None
+            if not actor.principal.admin_consortium_ids:
+                town = next(iter(sorted(actor.principal.municipality_ids)), None)
+            days = _whole(request.POST.get("days", ""), 0)
+            try:
+                if not 1 <= days <= 730:
+                    raise TokenError(_("Days until expiry: a whole number from 1 to 730."))
+                created = api_token_create(
+                    actor=actor,
+                    consortium_id=actor.consortium_id or 0,
+                    municipality_id=town,
+                    name=request.POST.get("name", ""),
+                    scopes=request.POST.getlist("scope"),
+                    expires_at=timezone.now() + timedelta(days=days),
+                )
+            except TokenError as exc:
+                error = str(exc)
+            except NotFound:
+                error = _("Not found.")
+    return render(
+        request,
+        "api/tokens.html",
+        {
+            "tokens": list(tokens_managed(actor=actor)),
+            "scopes": Scope.choices,
+            "towns": token_municipalities(actor=actor)
+            if actor.principal.admin_consortium_ids
+            else [],
+            "created": created,
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
