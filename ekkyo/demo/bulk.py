@@ -15,7 +15,7 @@ the end of the seed). Only for system jobs that write synthetic data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -93,7 +93,7 @@ def bulk_insert(model: type[M], objs: Sequence[M], *, using_copy: bool | None = 
             strict=True,
         ):
             setattr(o, pk.attname, i)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
     # Values psycopg writes as they are (the ORM's preparation is the identity for
     # them on PostgreSQL) are read straight off the objects; the others (JSON,
@@ -120,20 +120,3 @@ def bulk_insert(model: type[M], objs: Sequence[M], *, using_copy: bool | None = 
         o._state.adding = False
         o._state.db = connection.alias
     return list(objs)
-
-
-def bulk_insert_rows(
-    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
-    """Insert plain rows (database-ready values for ``columns``, ids included or left to
-    the table's default) with COPY; for the largest tables, where building model
-    instances would cost more than the insert. PostgreSQL only."""
-    meta = model._meta
-    cols = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
-    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({cols}) FROM STDIN"
-    n = 0
-    with connection.cursor() as cur, cur.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-            n += 1
-    return n

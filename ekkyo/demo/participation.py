@@ -164,10 +164,16 @@ def seed_participation(
                     )
                 )
     Programme.objects.bulk_create(programmes)
+    # Themes and partners in two inserts (set()/add() per programme cost a minute at
+    # national scale); the same draws in the same order as before.
+    theme_links, partner_links = [], []
+    ThemeLink, PartnerLink = Programme.themes.through, Programme.partners.through
     for p in programmes:
-        p.themes.set(rng.sample(themes, 2))
+        theme_links += [ThemeLink(programme_id=p.pk, theme_id=t.pk) for t in rng.sample(themes, 2)]
         if rng.random() < 0.4:
-            p.partners.add(rng.choice(partners))
+            partner_links.append(PartnerLink(programme_id=p.pk, partner_id=rng.choice(partners).pk))
+    ThemeLink.objects.bulk_create(theme_links, batch_size=5000)
+    PartnerLink.objects.bulk_create(partner_links, batch_size=5000)
     # A programme that is open for applications right now, for the demo.
     today = timezone.localdate()
     open_now = Programme.objects.create(
