@@ -56,7 +56,7 @@ def main() -> None:
             reference_date=timezone.localdate(),
             progress=phase,
         )
-        phase("rest of the seed (teams, KPI targets, commit)")
+        phase("annual report and commit")
         totals.append(time.perf_counter() - started)
         print(f"run {run}: total {totals[-1]:.1f} s (reset included)")
     print(
