@@ -9,6 +9,7 @@ job; docs/decisions.md says how.
 from __future__ import annotations
 
 import base64
+import time
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -30,6 +31,13 @@ def _fernet() -> Fernet:
 
 def encrypt_text(text: str) -> str:
     return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def encrypt_texts(texts: list[str]) -> list[str]:
+    """Encrypt many values at once (bulk writers: one key object, one timestamp)."""
+    f = _fernet()
+    now = int(time.time())
+    return [f.encrypt_at_time(t.encode("utf-8"), now).decode("ascii") for t in texts]
 
 
 def decrypt_text(token: str) -> str:

@@ -31,6 +31,7 @@ from ekkyo.allocation.models import (
     Seat,
 )
 from ekkyo.core.fiscal import fiscal_year_bounds
+from ekkyo.demo.bulk import bulk_insert
 from ekkyo.hosting.models import HostFamily
 from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.partners.models import Partner, PartnerKind
@@ -83,9 +84,9 @@ def seed_participation(
     progress: Callable[[str], None],
 ) -> dict[str, int]:
     members = list(
-        Member.objects.filter(consortium=consortium, municipality__isnull=False).select_related(
-            "municipality"
-        )
+        Member.objects.filter(consortium=consortium, municipality__isnull=False)
+        .select_related("municipality")
+        .order_by("pk")  # the same towns in the same order: the draws below depend on it
     )
     towns = [m.municipality for m in members if m.municipality is not None]
     themes = list(Theme.objects.all())
@@ -162,10 +163,16 @@ def seed_participation(
                     )
                 )
     Programme.objects.bulk_create(programmes)
+    # Themes and partners in two inserts (set()/add() per programme cost a minute at
+    # national scale); the same draws in the same order as before.
+    theme_links, partner_links = [], []
+    ThemeLink, PartnerLink = Programme.themes.through, Programme.partners.through
     for p in programmes:
-        p.themes.set(rng.sample(themes, 2))
+        theme_links += [ThemeLink(programme_id=p.pk, theme_id=t.pk) for t in rng.sample(themes, 2)]
         if rng.random() < 0.4:
-            p.partners.add(rng.choice(partners))
+            partner_links.append(PartnerLink(programme_id=p.pk, partner_id=rng.choice(partners).pk))
+    ThemeLink.objects.bulk_create(theme_links, batch_size=5000)
+    PartnerLink.objects.bulk_create(partner_links, batch_size=5000)
     # A programme that is open for applications right now, for the demo.
     today = timezone.localdate()
     open_now = Programme.objects.create(
@@ -284,14 +291,14 @@ def seed_participation(
             )
         )
         choices.append(rng.sample(eligible, min(3, len(eligible))))
-    Application._unscoped.bulk_create(apps, batch_size=1000)
-    ApplicationChoice.objects.bulk_create(
+    bulk_insert(Application, apps)
+    bulk_insert(
+        ApplicationChoice,
         [
             ApplicationChoice(application=a, programme=p, rank=i)
             for a, ps in zip(apps, choices, strict=True)
             for i, p in enumerate(ps, start=1)
         ],
-        batch_size=2000,
     )
     guardians = {
         link_student: g
@@ -300,7 +307,8 @@ def seed_participation(
     }
     from ekkyo.people.models import Consent
 
-    Consent._unscoped.bulk_create(
+    bulk_insert(
+        Consent,
         [
             Consent(
                 student_id=a.student_id,
@@ -314,7 +322,6 @@ def seed_participation(
             if rng.random() < 0.97
             for purpose in ("application", "host_data")
         ],
-        batch_size=2000,
     )
     seeder = system_actor(reason="seed-demo: allocation round", consortium_id=consortium.pk)
     with notifications.suppressed():
@@ -346,15 +353,19 @@ def seed_participation(
             if (p.pk, s.pk) not in taken:
                 taken.add((p.pk, s.pk))
                 seats.append(Seat(programme=p, student=s, source=Seat.Source.MANUAL))
-    Seat._unscoped.bulk_create(seats, batch_size=2000)
+    bulk_insert(Seat, seats)
 
     # --- stays for every offline seat; a few cancelled
     stays = []
-    for seat in Seat._unscoped.filter(
-        programme__consortium=consortium,
-        programme__kind__in=[ProgrammeKind.SHORT_STAY, ProgrammeKind.MID_STAY],
-        cancelled_at__isnull=True,
-    ).select_related("programme"):
+    for seat in (
+        Seat._unscoped.filter(
+            programme__consortium=consortium,
+            programme__kind__in=[ProgrammeKind.SHORT_STAY, ProgrammeKind.MID_STAY],
+            cancelled_at__isnull=True,
+        )
+        .select_related("programme")
+        .order_by("pk")
+    ):
         p = seat.programme
         fams = families_by_town.get(p.host_municipality_id or 0, [])
         stays.append(
@@ -367,12 +378,12 @@ def seed_participation(
                 cancelled=rng.random() < 0.04,
             )
         )
-    Stay._unscoped.bulk_create(stays, batch_size=2000)
+    bulk_insert(Stay, stays)
 
     # --- residences: students living and studying in another member town
     residence_programmes = [p for p in programmes if p.kind == ProgrammeKind.RESIDENCE]
     schools_by_town: dict[int, list[School]] = {}
-    for sch in School.objects.filter(municipality__in=towns):
+    for sch in School.objects.filter(municipality__in=towns).order_by("pk"):
         schools_by_town.setdefault(sch.municipality_id, []).append(sch)
     residences = []
     movers = rng.sample(students, min(len(students), max(10, n_students // 70)))
@@ -393,17 +404,21 @@ def seed_participation(
                 end=None if rng.random() < 0.9 else p.starts_on + timedelta(days=200),
             )
         )
-    Residence._unscoped.bulk_create(residences, batch_size=2000)
+    bulk_insert(Residence, residences)
 
     # --- attendance of online sessions by the seat holders
     seat_holders: dict[int, list[int]] = {}
-    for pid, sid in Seat._unscoped.filter(
-        programme__kind=ProgrammeKind.ONLINE, cancelled_at__isnull=True
-    ).values_list("programme_id", "student_id"):
+    for pid, sid in (
+        Seat._unscoped.filter(programme__kind=ProgrammeKind.ONLINE, cancelled_at__isnull=True)
+        .order_by("pk")
+        .values_list("programme_id", "student_id")
+    ):
         seat_holders.setdefault(pid, []).append(sid)
     attendance = []
     now = timezone.now()
-    for session in Session.objects.filter(programme__consortium=consortium, starts_at__lt=now):
+    for session in Session.objects.filter(
+        programme__consortium=consortium, starts_at__lt=now
+    ).order_by("pk"):
         for sid in seat_holders.get(session.programme_id, []):
             if rng.random() < 0.8:
                 attendance.append(
@@ -414,7 +429,7 @@ def seed_participation(
                         source=rng.choice(["manual", "zoom", "teams", "meet"]),
                     )
                 )
-    Attendance._unscoped.bulk_create(attendance, batch_size=5000)
+    bulk_insert(Attendance, attendance)
 
     # --- reflections on finished stays
     reflections = [

@@ -14,7 +14,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.hashers import make_password
@@ -23,6 +22,7 @@ from django.db import transaction
 from ekkyo.accounts.models import Membership, User
 from ekkyo.core import synthetic
 from ekkyo.crypto import encrypt_text
+from ekkyo.demo.bulk import bulk_insert
 from ekkyo.demo.participation import seed_participation
 from ekkyo.demo.surveys import seed_waves
 from ekkyo.people.models import Guardian, GuardianLink, Student
@@ -31,7 +31,6 @@ from ekkyo.tenancy.principal import system_scope
 
 DEMO_SLUG = "ekkyo-net"
 DEMO_PASSWORD = "ekkyo-demo-2025"  # noqa: S105 — printed by demo-accounts; synthetic data only
-BATCH = 2000
 
 
 def demo_totp_secret(email: str) -> str:
@@ -49,11 +48,6 @@ class SeedSummary:
     students: int
     guardians: int
     staff: int
-
-
-def _chunks(items: list[Any], size: int = BATCH) -> Any:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def demo_reset() -> None:
@@ -242,16 +236,10 @@ def demo_seed(
             )
             for s in data.students
         ]
-        for n, chunk in enumerate(_chunks(rows), start=1):
-            Student._unscoped.bulk_create(chunk)
-            if n % 10 == 0:
-                progress(f"students: {min(n * BATCH, len(rows))}/{len(rows)}")
+        bulk_insert(Student, rows)
+        student_ids = [s.pk for s in rows]
         del rows
-        student_ids = list(
-            Student._unscoped.filter(consortium=consortium)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        progress(f"students: {len(student_ids)}")
         guardians = [
             Guardian(
                 consortium=consortium,
@@ -263,13 +251,8 @@ def demo_seed(
             )
             for g in data.guardians
         ]
-        for chunk in _chunks(guardians):
-            Guardian._unscoped.bulk_create(chunk)
-        guardian_ids = list(
-            Guardian._unscoped.filter(consortium=consortium)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        bulk_insert(Guardian, guardians)
+        guardian_ids = [g.pk for g in guardians]
         links = [
             GuardianLink(
                 guardian_id=gid,
@@ -278,8 +261,7 @@ def demo_seed(
             )
             for gid, g in zip(guardian_ids, data.guardians, strict=True)
         ]
-        for chunk in _chunks(links):
-            GuardianLink.objects.bulk_create(chunk)
+        bulk_insert(GuardianLink, links)
         progress(f"guardians: {len(guardians)}")
         _seed_staff(consortium=consortium, staff=data.staff, munis=munis, school_ids=school_ids)
         _seed_guardian_account(consortium=consortium)

@@ -21,7 +21,8 @@ from django.utils import timezone
 from ekkyo.allocation.models import Seat
 from ekkyo.core.fiscal import fiscal_year_bounds
 from ekkyo.core.instrument import Instrument
-from ekkyo.crypto import encrypt_text
+from ekkyo.crypto import encrypt_texts
+from ekkyo.demo.bulk import bulk_insert
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import Programme
 from ekkyo.registry.models import Consortium, School
@@ -29,24 +30,46 @@ from ekkyo.surveys.models import InstrumentVersion, Response, SurveyToken, Wave,
 from ekkyo.surveys.services import instruments_ensure, student_token, token_hash
 
 
-def _answers(
-    inst: Instrument, rng: random.Random, trait: float, boost: float
-) -> tuple[dict[str, int], dict[str, int]]:
+def _item_plan(inst: Instrument) -> list[tuple[str, int, int, bool, bool, bool, float]]:
+    """Per item, once per instrument: code, scale bounds, lifted?, reversed?, class I?, centre."""
     scales = {s.code: s for s in inst.scales}
     groups = {c.code: c.group for c in inst.constructs}
+    plan = []
+    for item in inst.items:
+        s = scales[item.scale]
+        plan.append(
+            (
+                item.code,
+                s.min,
+                s.max,
+                groups[item.construct] in {"competency", "attachment"},
+                bool(item.reverse),
+                item.data_class == "I",
+                (s.min + s.max) / 2 + 0.3,
+            )
+        )
+    return plan
+
+
+def _answers(
+    plan: list[tuple[str, int, int, bool, bool, bool, float]],
+    rng: random.Random,
+    trait: float,
+    boost: float,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One respondent's answers: the same draws, in the same order, for a seed."""
     plain: dict[str, int] = {}
     sensitive: dict[str, int] = {}
-    for item in inst.items:
-        if rng.random() < 0.02:
+    random_, gauss = rng.random, rng.gauss
+    for code, lo, hi, lifted, reverse, class1, centre in plan:
+        if random_() < 0.02:
             continue  # an unanswered question now and then
-        s = scales[item.scale]
-        lift = boost if groups[item.construct] in {"competency", "attachment"} else 0.0
-        centre = (s.min + s.max) / 2 + 0.3
-        x = centre + (trait + lift) * (s.max - s.min) / 4 + rng.gauss(0, 0.7)
-        if item.reverse:
-            x = s.min + s.max - x
-        v = int(min(s.max, max(s.min, round(x))))
-        (sensitive if item.data_class == "I" else plain)[item.code] = v
+        lift = boost if lifted else 0.0
+        x = centre + (trait + lift) * (hi - lo) / 4 + gauss(0, 0.7)
+        if reverse:
+            x = lo + hi - x
+        v = int(min(hi, max(lo, round(x))))
+        (sensitive if class1 else plain)[code] = v
     return plain, sensitive
 
 
@@ -56,6 +79,7 @@ def seed_waves(
     instruments_ensure()
     version = InstrumentVersion.objects.get(code="ekkyo-student")
     inst = version.parsed()
+    plan = _item_plan(inst)
     students = list(
         Student._unscoped.filter(consortium=consortium, school__isnull=False).only(
             "pk", "school_id", "grade", "pseudonym"
@@ -83,14 +107,14 @@ def seed_waves(
         return w
 
     def respond(w: Wave, who: list[Student], boosted: set[int], share: float) -> int:
-        rows, tokens = [], []
+        rows, tokens, secrets = [], [], []
         for s in who:
             tokens.append(
                 SurveyToken(wave=w, student_id=s.pk, token_hash=token_hash(student_token(w, s)))
             )
             if rng.random() > share:
                 continue
-            plain, sensitive = _answers(inst, rng, traits[s.pk], 0.35 if s.pk in boosted else 0.0)
+            plain, sensitive = _answers(plan, rng, traits[s.pk], 0.35 if s.pk in boosted else 0.0)
             when = w.opens_at + timedelta(hours=rng.randrange(0, 24 * 10))
             rows.append(
                 Response(
@@ -101,14 +125,21 @@ def seed_waves(
                     school_id=s.school_id,
                     grade=s.grade,
                     answers=plain,
-                    class1_encrypted=encrypt_text(json.dumps(sensitive)) if sensitive else "",
                     submitted_on=timezone.localdate(when),
                     submitted_at=when,
                     source="demo",
                 )
             )
-        SurveyToken._unscoped.bulk_create(tokens, batch_size=5000)
-        Response._unscoped.bulk_create(rows, batch_size=2000)
+            secrets.append(json.dumps(sensitive) if sensitive else "")
+        # Class I answers encrypted in one pass (one key object), as encrypt_text would.
+        for row, token in zip(
+            [r for r, t in zip(rows, secrets, strict=True) if t],
+            encrypt_texts([t for t in secrets if t]),
+            strict=True,
+        ):
+            row.class1_encrypted = token
+        bulk_insert(SurveyToken, tokens)
+        bulk_insert(Response, rows)
         return len(rows)
 
     for year in range(fy - 4, fy + 1):  # five fiscal years of annual waves

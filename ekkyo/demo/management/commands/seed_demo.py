@@ -50,7 +50,9 @@ class Command(BaseCommand):
                 prefectures=opts["prefectures"],
                 seed=opts["seed"],
                 reference_date=timezone.localdate(),
-                progress=lambda msg: self.stdout.write(f"  {msg}"),
+                progress=lambda msg: self.stdout.write(
+                    f"  {msg}  [{time.perf_counter() - started:.1f} s]"
+                ),
             )
         except ValueError as exc:  # impossible sizes: say which
             raise CommandError(str(exc)) from exc
