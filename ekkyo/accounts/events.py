@@ -14,3 +14,8 @@ SIGN_IN_CODE_ISSUE = event("student.sign_in_code.issue", _("Issued a student's s
 SIGN_IN_CODES_ISSUE = event(
     "student.sign_in_code.issue_class", _("Issued sign-in codes for a class")
 )
+# Google Workspace / Microsoft Entra ID sign-in (ekkyo.core.sso decides; the
+# refusal's reason -- unverified_email, wrong_domain, wrong_tenant, no_account --
+# goes in the event's new values).
+SSO_SIGN_IN = event("signin.sso", _("Signed in with Google or Microsoft"))
+SSO_SIGN_IN_REFUSED = event("signin.sso.refused", _("Google or Microsoft sign-in refused"))
