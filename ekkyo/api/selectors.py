@@ -16,9 +16,11 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from ekkyo.allocation.models import Application
 from ekkyo.core import cursor as cursors
 from ekkyo.core import disclosure
-from ekkyo.programmes.models import Application, Programme, ProgrammeStatus, Residence, Stay
+from ekkyo.participation.models import Residence, Stay
+from ekkyo.programmes.models import Programme, ProgrammeStatus
 from ekkyo.programmes.selectors import manageable_programmes, visible_programme
 from ekkyo.registry.models import Consortium, Municipality
 from ekkyo.tenancy.access import Grant, NotFound, grant_filter

@@ -22,7 +22,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from ekkyo.core.cursor import DEFAULT_LIMIT, MAX_LIMIT, BadCursor
-from ekkyo.programmes.participation import (
+from ekkyo.participation.services import (
     ResidenceRefused,
     attendance_import,
     residence_create,

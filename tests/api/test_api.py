@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from ekkyo.allocation.models import Seat
 from ekkyo.api.models import ApiToken, IdempotencyRecord
 from ekkyo.audit.models import AuditEvent
-from ekkyo.programmes.models import Attendance, Residence, Seat
+from ekkyo.participation.models import Attendance, Residence
 from ekkyo.tenancy.principal import system_scope
 
 from ..factories import World

@@ -13,7 +13,8 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from ekkyo.programmes.models import Attendance, Seat
+from ekkyo.allocation.models import Seat
+from ekkyo.participation.models import Attendance
 from ekkyo.tenancy.principal import system_scope
 
 from ..factories import build_world
