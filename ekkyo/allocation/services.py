@@ -31,6 +31,7 @@ reads every application of a round the secretariat runs.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,19 +91,40 @@ def consents_required(application: Application) -> list[str]:
     return needed
 
 
-def consents_missing(application: Application) -> list[str]:
+def consents_missing(
+    application: Application, *, given: Collection[str] | None = None
+) -> list[str]:
+    """Purposes still missing a guardian's consent. ``given`` (the purposes the
+    student has consented to in this round) spares a query per application
+    when a whole round is checked at once."""
     needed = consents_required(application)
     if not needed:
         return []
-    given = set(
+    if given is None:
+        given = _consents_given(application)
+    return [p for p in needed if p not in given]
+
+
+def _consents_given(application: Application) -> set[str]:
+    return set(
         Consent._unscoped.filter(  # safe: the consents of the application's own student
             student_id=application.student_id,
             scope=_scope(application.round),
-            purpose__in=needed,
             withdrawn_at__isnull=True,
         ).values_list("purpose", flat=True)
     )
-    return [p for p in needed if p not in given]
+
+
+def _round_consents(round_: AllocationRound) -> dict[int, set[str]]:
+    """The purposes each student has consented to in the round, in one query
+    (a round's consents carry its scope, so no id list is needed)."""
+    given: dict[int, set[str]] = defaultdict(set)
+    rows = Consent._unscoped.filter(  # safe: consents given for the checked round only
+        scope=_scope(round_), withdrawn_at__isnull=True
+    ).values_list("student_id", "purpose")
+    for student_id, purpose in rows:
+        given[student_id].add(purpose)
+    return given
 
 
 # Consent is given on applications past the draft stage (the guardians' page).
@@ -519,11 +541,12 @@ def round_allocate(*, actor: Actor, round_id: int) -> AllocationSummary:
         .prefetch_related("choices__programme")
     )
     eligible: list[Application] = []
+    consented = _round_consents(round_)
     for a in applications:
         reasons = []
         if a.school_decision != SchoolDecision.APPROVED:
             reasons.append("school")
-        if consents_missing(a):
+        if consents_missing(a, given=consented.get(a.student_id, set())):
             reasons.append("consent")
         if reasons:
             a.status = ApplicationStatus.EXCLUDED

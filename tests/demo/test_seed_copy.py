@@ -9,16 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max
 
+from ekkyo.allocation.models import Application, ApplicationChoice, Seat
 from ekkyo.demo import bulk
+from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, Student
-from ekkyo.programmes.models import (
-    Application,
-    ApplicationChoice,
-    Attendance,
-    Residence,
-    Seat,
-    Stay,
-)
 from ekkyo.registry.models import Consortium
 from ekkyo.surveys.models import Response, SurveyToken
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from ekkyo.audit.models import AuditEvent
 from ekkyo.jobs.models import Job, JobKind, JobStatus
@@ -123,7 +124,9 @@ def test_a_failed_job_says_why_and_is_retried_from_its_page(world: World) -> Non
     job = roster_apply_start(actor=actor, import_id=batch.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "1" in job.error_text()
-    page = client.get(reverse("jobs:job_detail", args=[job.pk])).content.decode()
+    page = client.get(
+        reverse("jobs:job_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "nothing was imported" in page and reverse("jobs:job_retry", args=[job.pk]) in page
     assert _rows_of(world) == 0
 
@@ -143,7 +146,8 @@ def test_a_failed_job_says_why_and_is_retried_from_its_page(world: World) -> Non
 
 def test_the_nightly_recount_is_enqueued_for_cron(world: World, system: None) -> None:
     out = StringIO()
-    call_command("kpi_aggregates", "--enqueue", stdout=out)
+    with translation.override("en"):
+        call_command("kpi_aggregates", "--enqueue", stdout=out)
     jobs = Job._unscoped.filter(kind=JobKind.KPI_RECOUNT)
     assert jobs.count() >= 2 and all(j.status == JobStatus.DONE for j in jobs)
     assert "queued as job" in out.getvalue()
