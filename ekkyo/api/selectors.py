@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ekkyo.allocation.models import Application
 from ekkyo.core import cursor as cursors
-from ekkyo.core import disclosure
+from ekkyo.core.disclosure import SUPPRESSED_MARKER
 from ekkyo.participation.models import Residence, Stay
 from ekkyo.programmes.models import Programme, ProgrammeStatus
 from ekkyo.programmes.selectors import manageable_programmes, visible_programme
@@ -176,9 +176,10 @@ def residences_for(*, actor: Actor) -> QuerySet[Residence]:
 
 def kpi_figures_for(*, actor: Actor, fy: int) -> dict[str, Any]:
     """The FY's KPI figures for the actor's consortium (a town: its own row),
-    each count built from fewer than k students suppressed (primary
-    suppression, ``core.disclosure.suppress_cells``): figures leaving the
-    platform by API are disclosure-controlled like the public page's."""
+    through the publishing gate (``kpis.publication.gated_table``) like the
+    reader's exports: figures leaving the platform by API are disclosure-controlled."""
+    from ekkyo.kpis.publication import gated_table
+    from ekkyo.kpis.selectors import export_scope
     from ekkyo.kpis.services import figures_table
 
     consortium = Consortium.objects.filter(pk=actor.consortium_id or 0).first()
@@ -193,24 +194,24 @@ def kpi_figures_for(*, actor: Actor, fy: int) -> dict[str, Any]:
         )
         members = [m for m in members if m["code"] in own]
     k = int(consortium.disclosure_k)
+    # The same gate, publication and cache as the reader's exports: the API
+    # releases exactly the figures the grant workbook shows this reader.
+    table = gated_table(
+        consortium=consortium, table={**table, "members": members}, scope=export_scope(actor)
+    )
+    members = table["members"]
     rows: list[tuple[str | None, str, dict[str, Any]]] = [(None, "", table["consortium"])]
     rows += [(m["code"], str(m["member"].municipality.name), m["cells"]) for m in members]
-    cells = {
-        (code, kpi): disclosure.Cell(float(c["actual"]), int(c["actual"]))
-        for code, _name, row in rows
-        for kpi, c in row.items()
-    }
-    published = disclosure.suppress_cells(cells, k=k)
     out = []
     for code, name, row in rows:
         figures = []
         for kpi, c in row.items():
-            shown = published[(code, kpi)]
+            hidden = c["actual"] == SUPPRESSED_MARKER
             figures.append(
                 {
                     "kpi": str(kpi),
-                    "actual": None if shown.suppressed else int(c["actual"]),
-                    "suppressed": shown.suppressed,
+                    "actual": None if hidden else int(c["actual"]),
+                    "suppressed": hidden,
                     "target": c["target"],
                 }
             )

@@ -152,7 +152,9 @@ class KpiWorkbook:
     pk_of: dict[str, int]  # municipality code -> pk
 
 
-def _export_scope(actor: Actor) -> str:
+def export_scope(actor: Actor) -> str:
+    """The reader's scope for the publishing gate's cache: its towns and whether
+    it runs the consortium (the same scope sees the same released figures)."""
     principal = actor.principal
     return ",".join(sorted(str(m) for m in principal.municipality_ids)) + (
         ":admin" if principal.admin_consortium_ids else ""
@@ -164,7 +166,7 @@ def export_table(*, actor: Actor, fy: int) -> tuple[Consortium, dict[str, Any]]:
     from .publication import gated_table
 
     consortium, table = kpi_table_visible(actor=actor, fy=fy)
-    return consortium, gated_table(consortium=consortium, table=table, scope=_export_scope(actor))
+    return consortium, gated_table(consortium=consortium, table=table, scope=export_scope(actor))
 
 
 def kpi_workbook_data(*, actor: Actor, fy: int) -> KpiWorkbook:

@@ -12,6 +12,9 @@ from django.utils import timezone
 from ekkyo.allocation.models import Seat
 from ekkyo.api.models import ApiToken, IdempotencyRecord
 from ekkyo.audit.models import AuditEvent
+from ekkyo.core.disclosure import SUPPRESSED_MARKER
+from ekkyo.kpis.publication import gated_table
+from ekkyo.kpis.services import figures_table
 from ekkyo.participation.models import Attendance, Residence
 from ekkyo.tenancy.principal import system_scope
 
@@ -201,6 +204,19 @@ def test_kpis_after_disclosure_control(world: World, tokens: Tokens) -> None:
     town = Api(tokens.town).get("/api/v1/kpis/2026").json()
     codes = {row["municipality_code"] for row in town["rows"]}
     assert codes <= {None, world.a.municipality.code}
+    # The API releases what the secretariat's grant workbook releases: one gate.
+    with system_scope(reason="assert"):
+        table = gated_table(
+            consortium=world.a.consortium,
+            table=figures_table(consortium=world.a.consortium, fy=2026),
+            scope=":admin",
+        )
+    expected = {
+        str(kpi): None if c["actual"] == SUPPRESSED_MARKER else c["actual"]
+        for kpi, c in table["consortium"].items()
+    }
+    consortium_row = next(row for row in data["rows"] if row["municipality_code"] is None)
+    assert {f["kpi"]: f["actual"] for f in consortium_row["figures"]} == expected
 
 
 def test_openapi_schema_is_published_and_committed() -> None:
