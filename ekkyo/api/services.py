@@ -120,7 +120,7 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
     """Revoke a token the actor manages (``selectors.tokens_managed``)."""
     from .selectors import tokens_managed
 
-    token = tokens_managed(actor=actor).select_for_update().filter(pk=token_id).first()
+    token = tokens_managed(actor=actor).select_for_update(of=("self",)).filter(pk=token_id).first()
     if token is None:
         refuse(actor, f"api token {token_id}", exists=ApiToken.objects.filter(pk=token_id).exists())
     assert token is not None
