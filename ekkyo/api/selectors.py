@@ -176,29 +176,17 @@ def residences_for(*, actor: Actor) -> QuerySet[Residence]:
 
 def kpi_figures_for(*, actor: Actor, fy: int) -> dict[str, Any]:
     """The FY's KPI figures for the actor's consortium (a town: its own row),
-    through the publishing gate (``kpis.publication.gated_table``) like the
+    through the publishing gate (``kpis.selectors.released_kpi_table``) like the
     reader's exports: figures leaving the platform by API are disclosure-controlled."""
-    from ekkyo.kpis.publication import gated_table
-    from ekkyo.kpis.selectors import export_scope
-    from ekkyo.kpis.services import figures_table
+    from ekkyo.kpis.selectors import released_kpi_table
 
     consortium = Consortium.objects.filter(pk=actor.consortium_id or 0).first()
     if consortium is None:
         raise NotFound
-    table = figures_table(consortium=consortium, fy=fy)
-    p = actor.principal
-    members = table["members"]
-    if not p.system and consortium.pk not in p.admin_consortium_ids:
-        own = set(
-            Municipality.objects.filter(pk__in=p.municipality_ids).values_list("code", flat=True)
-        )
-        members = [m for m in members if m["code"] in own]
     k = int(consortium.disclosure_k)
     # The same gate, publication and cache as the reader's exports: the API
     # releases exactly the figures the grant workbook shows this reader.
-    table = gated_table(
-        consortium=consortium, table={**table, "members": members}, scope=export_scope(actor)
-    )
+    table = released_kpi_table(actor=actor, consortium=consortium, fy=fy)
     members = table["members"]
     rows: list[tuple[str | None, str, dict[str, Any]]] = [(None, "", table["consortium"])]
     rows += [(m["code"], str(m["member"].municipality.name), m["cells"]) for m in members]

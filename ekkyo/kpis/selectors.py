@@ -43,17 +43,23 @@ def kpi_consortium(*, actor: Actor) -> Consortium:
 
 def kpi_table_visible(*, actor: Actor, fy: int) -> tuple[Consortium, dict[str, Any]]:
     """The FY's KPI table with the member rows the actor may read (a town: its own)."""
-    principal = actor.principal
     consortium = kpi_consortium(actor=actor)
+    return consortium, kpi_table_of(actor=actor, consortium=consortium, fy=fy)
+
+
+def kpi_table_of(*, actor: Actor, consortium: Consortium, fy: int) -> dict[str, Any]:
+    """``consortium``'s KPI table for the FY, with the member rows the actor may
+    read: all for its secretariat (and system jobs), a town's own otherwise."""
+    principal = actor.principal
     table = figures_table(consortium=consortium, fy=fy)
-    if not principal.admin_consortium_ids:
+    if not principal.system and consortium.pk not in principal.admin_consortium_ids:
         own = set(
             Municipality.objects.filter(pk__in=principal.municipality_ids).values_list(
                 "code", flat=True
             )
         )
         table["members"] = [m for m in table["members"] if m["code"] in own]
-    return consortium, table
+    return table
 
 
 def member_cells(table: dict[str, Any], code: str | None) -> dict[str, Any] | None:
@@ -163,10 +169,17 @@ def export_scope(actor: Actor) -> str:
 
 def export_table(*, actor: Actor, fy: int) -> tuple[Consortium, dict[str, Any]]:
     """:func:`kpi_table_visible` through the publishing gate, for files that leave ekkyo."""
+    consortium = kpi_consortium(actor=actor)
+    return consortium, released_kpi_table(actor=actor, consortium=consortium, fy=fy)
+
+
+def released_kpi_table(*, actor: Actor, consortium: Consortium, fy: int) -> dict[str, Any]:
+    """:func:`kpi_table_of` through the publishing gate: what leaves ekkyo for
+    this reader (files, the API), one release per reader scope."""
     from .publication import gated_table
 
-    consortium, table = kpi_table_visible(actor=actor, fy=fy)
-    return consortium, gated_table(consortium=consortium, table=table, scope=export_scope(actor))
+    table = kpi_table_of(actor=actor, consortium=consortium, fy=fy)
+    return gated_table(consortium=consortium, table=table, scope=export_scope(actor))
 
 
 def kpi_workbook_data(*, actor: Actor, fy: int) -> KpiWorkbook:
