@@ -52,11 +52,10 @@ class SeedSummary:
 
 def demo_reset() -> None:
     """Remove the demo consortium and everything seeded with it."""
-    from ekkyo.kpis.aggregates import aggregates_suspended
     from ekkyo.kpis.models import AggregateVersion, KeyCount, StudentKeys
 
-    # Everything goes: no point keeping the dashboards' counts current meanwhile.
-    with system_scope(reason="seed-demo --reset"), transaction.atomic(), aggregates_suspended():
+    # Everything goes, the dashboards' counts too (deleting announces nothing).
+    with system_scope(reason="seed-demo --reset"), transaction.atomic():
         consortium = Consortium.objects.filter(slug=DEMO_SLUG).first()
         if consortium is None:
             return

@@ -272,16 +272,11 @@ def project(
     )
 
 
-def kpi1_target(*, consortium: Consortium, municipality: Municipality, fy: int) -> int | None:
-    from ekkyo.kpis.models import KpiCode, KpiTarget
-
-    row = KpiTarget.objects.filter(
-        consortium=consortium, municipality=municipality, kpi=KpiCode.RESIDENCE, fiscal_year=fy
-    ).first()
-    return row.target if row else None
-
-
-def town_funnel(*, consortium: Consortium, municipality: Municipality, fy: int) -> TownFunnel:
+def town_funnel(
+    *, consortium: Consortium, municipality: Municipality, fy: int, target: int | None = None
+) -> TownFunnel:
+    """The town's funnel for the FY; ``target`` is its KPI ① target, if set (the
+    caller reads it from the KPI master: this app does not import ``ekkyo.kpis``)."""
     counts = residence_counts(
         consortium=consortium, municipalities=[municipality], fys=[fy - 1, fy]
     )
@@ -311,7 +306,7 @@ def town_funnel(*, consortium: Consortium, municipality: Municipality, fy: int) 
         arrivals=arrivals(fy),
         totals=now,
         last_year=before,
-        target=kpi1_target(consortium=consortium, municipality=municipality, fy=fy),
+        target=target,
     )
     by_programme = {
         str(r["programme__title"]): int(r["n"] or 0)

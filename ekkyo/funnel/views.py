@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ekkyo.kpis.models import KpiCode
+from ekkyo.kpis.selectors import kpi_target
 from ekkyo.people.services import translate_problem
 from ekkyo.registry.models import Consortium, Municipality
 from ekkyo.registry.selectors import current_fiscal_year
@@ -83,7 +85,10 @@ def funnel_index(request: HttpRequest) -> HttpResponseBase:
 @require_roles(*EDITORS, grant=Grant.NONE)
 def funnel_town(request: HttpRequest, fy: int, municipality_code: str) -> HttpResponse:
     consortium, municipality = _town(request, fy, municipality_code)
-    funnel = town_funnel(consortium=consortium, municipality=municipality, fy=fy)
+    target = kpi_target(
+        consortium=consortium, municipality=municipality, kpi=KpiCode.RESIDENCE, fy=fy
+    )
+    funnel = town_funnel(consortium=consortium, municipality=municipality, fy=fy, target=target)
     widest = funnel.widest
     rows = [
         {

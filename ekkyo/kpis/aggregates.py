@@ -6,30 +6,30 @@ holds the number of students per key and
 :class:`~ekkyo.kpis.models.StudentKeys` the keys each student holds now.
 
 - :func:`aggregates_refresh` recomputes some students' keys and applies the
-  difference to the counts, in the caller's transaction. The signal receivers
-  at the bottom call it whenever a residence, stay, attendance, session,
-  programme or student is saved or deleted, so a page that changes
-  participation changes the dashboards with it (atomically).
-- :func:`aggregates_batch` defers those refreshes to the end of a block (an
-  import of 500 attendance rows refreshes each student once).
+  difference to the counts, in the caller's transaction. The event receivers
+  at the bottom call it when a door announces a change: participation's
+  ``participation_changed`` (stays, residences, attendance), the roster
+  imports' ``students_changed`` (home town, school) and the programme door's
+  ``programme_changed`` (kind, host). A door announces once per call, with
+  every student it touched, so a page that changes participation changes the
+  dashboards with it (atomically), and an import of 500 attendance rows
+  refreshes each student once.
 - :func:`aggregates_rebuild` recounts a whole consortium: after bulk writes
-  that send no signals (the demo seed), after a change of membership, and
+  that announce nothing (the demo seed), after a change of membership
+  (``membership_changed``), and
   once a day (``ekkyo kpi-aggregates``), since an ongoing residence reaches a
   new month, and a new fiscal year, with the calendar alone.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from ekkyo.core import kpi
@@ -37,7 +37,7 @@ from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.core.kpi_aggregates import Activity, Key, StudentInfo, key_delta, student_keys
 from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Student
-from ekkyo.programmes.models import STAY_KINDS, Programme, ProgrammeKind, Session
+from ekkyo.programmes.models import STAY_KINDS, ProgrammeKind
 from ekkyo.registry.models import Consortium, Member, School
 from ekkyo.tenancy.principal import system_scope
 
@@ -308,140 +308,62 @@ def _apply(delta: dict[tuple[int, Key], int]) -> None:
             try:
                 with transaction.atomic():
                     KeyCount.objects.create(consortium_id=consortium_id, n=d, **fields)
-            except Exception:
+            except IntegrityError:
                 KeyCount.objects.filter(consortium_id=consortium_id, **fields).update(n=F("n") + d)
 
 
 # ---------------------------------------------------------------- keeping it current
-
-_local = threading.local()
-
-
-@contextmanager
-def aggregates_batch() -> Iterator[None]:
-    """Refresh each touched student once, at the end of the block."""
-    outer = getattr(_local, "pending", None)
-    if outer is not None:
-        yield
-        return
-    _local.pending = set()
-    try:
-        yield
-        pending = _local.pending
-    finally:
-        _local.pending = None
-    aggregates_refresh(pending)
+#
+# The aggregates follow explicit events that the writers' doors send inside
+# their transactions (no model signals): what a student counts under changes
+# only when their stays, residences or attendance change (participation's
+# doors), when their home town or school changes (the roster imports), when a
+# programme's kind or host changes (the programme door), or when the
+# consortium's membership changes (then everything is recounted). A bulk
+# writer that sends none (the demo seeder) recounts at its end, and the daily
+# recount catches what the calendar alone changes.
 
 
-@contextmanager
-def aggregates_suspended() -> Iterator[None]:
-    """No refresh inside the block: for deleting a whole consortium (the demo reset).
-
-    The caller deletes the consortium's aggregate rows itself, or recounts.
-    """
-    before = getattr(_local, "suspended", False)
-    _local.suspended = True
-    try:
-        yield
-    finally:
-        _local.suspended = before
+def _on_participation_changed(sender: Any, *, student_ids: frozenset[int], **kwargs: Any) -> None:
+    aggregates_refresh(student_ids)
 
 
-def _suspended() -> bool:
-    return bool(getattr(_local, "suspended", False))
+def _on_students_changed(sender: Any, *, student_ids: frozenset[int], **kwargs: Any) -> None:
+    aggregates_refresh(student_ids)
 
 
-def _touch(student_ids: Iterable[int]) -> None:
-    if _suspended():
-        return
-    pending = getattr(_local, "pending", None)
-    if pending is not None:
-        pending.update(student_ids)
-    else:
-        aggregates_refresh(student_ids)
-
-
-def _on_record(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if kwargs.get("raw"):
-        return
-    _touch([instance.student_id])
-
-
-def _on_student(sender: Any, instance: Student, **kwargs: Any) -> None:
-    if kwargs.get("raw"):
-        return
-    created = kwargs.get("created", False)
-    if created:
-        return  # a new student has no records yet
-    _touch([instance.pk])
-
-
-def _on_session(sender: Any, instance: Session, **kwargs: Any) -> None:
-    if kwargs.get("raw") or kwargs.get("created"):
-        return
-    # safe: ids only, to recount the session's students (a signal of a saved session)
-    _touch(Attendance._unscoped.filter(session_id=instance.pk).values_list("student_id", flat=True))
-
-
-def _on_programme(sender: Any, instance: Programme, **kwargs: Any) -> None:
-    if kwargs.get("raw") or kwargs.get("created"):
-        return
-    # safe: ids only, to recount the programme's participants (a signal of a saved programme)
-    ids = set(Stay._unscoped.filter(programme_id=instance.pk).values_list("student_id", flat=True))
+def _on_programme_changed(sender: Any, *, programme_ids: frozenset[int], **kwargs: Any) -> None:
+    ids = set(
+        # safe: ids only, to recount the participants of programmes a door just changed
+        Stay._unscoped.filter(programme_id__in=programme_ids).values_list("student_id", flat=True)
+    )
     ids |= set(
         Attendance._unscoped.filter(  # safe: as above
-            session__programme_id=instance.pk
+            session__programme_id__in=programme_ids
         ).values_list("student_id", flat=True)
     )
     ids |= set(
         Residence._unscoped.filter(  # safe: as above
-            programme_id=instance.pk
+            programme_id__in=programme_ids
         ).values_list("student_id", flat=True)
     )
-    _touch(ids)
+    aggregates_refresh(ids)
 
 
-def _on_member(sender: Any, instance: Member, **kwargs: Any) -> None:
-    if kwargs.get("raw") or _suspended():
-        return
-    consortium = Consortium.objects.filter(pk=instance.consortium_id).first()
+def _on_membership_changed(sender: Any, *, consortium_id: int, **kwargs: Any) -> None:
+    consortium = Consortium.objects.filter(pk=consortium_id).first()
     if consortium is not None and StudentKeys.objects.filter(consortium=consortium).exists():
         aggregates_rebuild(consortium)
 
 
-def _on_target(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not kwargs.get("raw") and not _suspended():
-        bump_version(instance.consortium_id)
+def connect_events() -> None:
+    """Listen to the writers' events (called once, from ``KpisConfig.ready``)."""
+    from ekkyo.participation.signals import participation_changed
+    from ekkyo.people.signals import students_changed
+    from ekkyo.programmes.signals import programme_changed
+    from ekkyo.registry.signals import membership_changed
 
-
-def _on_contribution(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not kwargs.get("raw") and not _suspended():
-        consortium_id = (
-            type(instance.partner)
-            .objects.filter(pk=instance.partner_id)
-            .values_list("consortium_id", flat=True)
-            .first()
-        )
-        if consortium_id:
-            bump_version(consortium_id)
-
-
-def connect_signals() -> None:
-    from ekkyo.partners.models import Contribution
-
-    from .models import KpiTarget
-
-    for versioned, receiver in ((KpiTarget, _on_target), (Contribution, _on_contribution)):
-        name = versioned.__name__
-        post_save.connect(receiver, sender=versioned, dispatch_uid=f"kpi-ver-{name}")
-        post_delete.connect(receiver, sender=versioned, dispatch_uid=f"kpi-ver-del-{name}")
-    for record in (Residence, Stay, Attendance):
-        name = record.__name__
-        post_save.connect(_on_record, sender=record, dispatch_uid=f"kpi-agg-{name}")
-        post_delete.connect(_on_record, sender=record, dispatch_uid=f"kpi-agg-del-{name}")
-    post_save.connect(_on_student, sender=Student, dispatch_uid="kpi-agg-student")
-    post_delete.connect(_on_student, sender=Student, dispatch_uid="kpi-agg-del-student")
-    post_save.connect(_on_session, sender=Session, dispatch_uid="kpi-agg-session")
-    post_save.connect(_on_programme, sender=Programme, dispatch_uid="kpi-agg-programme")
-    post_save.connect(_on_member, sender=Member, dispatch_uid="kpi-agg-member")
-    post_delete.connect(_on_member, sender=Member, dispatch_uid="kpi-agg-del-member")
+    participation_changed.connect(_on_participation_changed, dispatch_uid="kpi-participation")
+    students_changed.connect(_on_students_changed, dispatch_uid="kpi-students")
+    programme_changed.connect(_on_programme_changed, dispatch_uid="kpi-programmes")
+    membership_changed.connect(_on_membership_changed, dispatch_uid="kpi-membership")

@@ -8,6 +8,6 @@ class KpisConfig(AppConfig):
     verbose_name = _("KPIs and annual reports")
 
     def ready(self) -> None:
-        from .aggregates import connect_signals
+        from .aggregates import connect_events
 
-        connect_signals()
+        connect_events()

@@ -62,6 +62,16 @@ def kpi_table_of(*, actor: Actor, consortium: Consortium, fy: int) -> dict[str, 
     return table
 
 
+def kpi_target(
+    *, consortium: Consortium, municipality: Municipality | None, kpi: str, fy: int
+) -> int | None:
+    """The target set for one KPI of a town (or the consortium, ``None``) in a FY."""
+    row = KpiTarget.objects.filter(
+        consortium=consortium, municipality=municipality, kpi=kpi, fiscal_year=fy
+    ).first()
+    return row.target if row else None
+
+
 def member_cells(table: dict[str, Any], code: str | None) -> dict[str, Any] | None:
     """One row of a KPI table: the consortium's (``code`` None) or a member's."""
     if code is None:

@@ -38,6 +38,7 @@ from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import system_scope
 
 from . import events
+from .aggregates import bump_version
 from .models import AnnualReport, KpiBaseline, KpiCode, KpiTarget, ReportStatus
 
 
@@ -261,6 +262,8 @@ def kpi_master_set(
             KpiBaseline.objects.update_or_create(
                 **lookup, defaults={"value": value, "fiscal_year": baseline_fy}
             )
+    if new_t or new_b:
+        bump_version(consortium.pk)  # the dashboards show targets: their cache moves on
     if new_t:
         audit_record(
             actor=actor,
@@ -346,6 +349,7 @@ def contribution_create(
         description=description,
         received_on=received_on,
     )
+    bump_version(choices.consortium.pk)
     audit_record(
         actor=actor,
         event=events.CONTRIBUTION_CREATE,

@@ -9,8 +9,9 @@ Each takes the acting :class:`Actor` first, checks what the actor chose
 the grant the route declares), runs in one transaction and writes an audit
 row with a specific event code (``participation.events``).
 
-The KPI aggregates follow by signals (``kpis.aggregates``); bulk writes here
-wrap their rows in ``aggregates_batch()`` or refresh the students they touched.
+Each door that changes what the KPIs count announces it once, with the
+students concerned, by the explicit event ``signals.participation_changed``
+(inside its transaction: the KPI aggregates follow atomically).
 
 The ``_unscoped`` uses below each say why they are safe: the rows are about a
 session or programme the actor manages, or a student checked just before.
@@ -33,6 +34,7 @@ from ekkyo.tenancy.actor import Actor
 from . import events
 from .models import Attendance, Reflection, Residence, Stay
 from .selectors import residence_host_municipalities, residence_schools
+from .signals import announce_participation
 
 
 def _session_locked(actor: Actor, session_id: int) -> Session:
@@ -44,22 +46,23 @@ def _participant_ids(session: Session) -> set[int]:
     return set(seat_holder_ids(session.programme).values_list("student_id", flat=True))
 
 
-def _upsert(session: Session, minutes_by_student: dict[int, int | None], source: str) -> int:
-    """Upsert attendance; idempotent (the same report twice writes nothing new)."""
+def _upsert(session: Session, minutes_by_student: dict[int, int | None], source: str) -> list[int]:
+    """Upsert attendance; idempotent (the same report twice writes nothing new).
+    Returns the students newly recorded."""
     existing = {
         a.student_id: a
         for a in Attendance._unscoped.select_for_update().filter(  # safe: a managed session
             session=session, student_id__in=list(minutes_by_student)
         )
     }
-    created = 0
+    created: list[int] = []
     for sid, minutes in minutes_by_student.items():
         row = existing.get(sid)
         if row is None:
             Attendance._unscoped.create(  # safe: a participant of a managed session
                 session=session, student_id=sid, minutes=minutes, source=source
             )
-            created += 1
+            created.append(sid)
         elif minutes is not None and row.minutes != minutes:
             row.minutes = minutes
             row.source = source
@@ -72,8 +75,6 @@ def attendance_record(*, actor: Actor, session_id: int, present_ids: set[int]) -
     """Who was present at a session, ticked by hand: the ticked participants are
     present, the others are not. Ids of students without a seat are ignored.
     Returns the number present."""
-    from ekkyo.kpis.aggregates import aggregates_batch
-
     session = _session_locked(actor, session_id)
     allowed = _participant_ids(session)
     chosen = present_ids & allowed
@@ -82,12 +83,11 @@ def attendance_record(*, actor: Actor, session_id: int, present_ids: set[int]) -
             session=session, student_id__in=allowed
         ).values_list("student_id", flat=True)
     )
-    # One refresh of the KPI aggregates per student, at the end.
-    with aggregates_batch():
-        _upsert(session, dict.fromkeys(chosen), Attendance.Source.MANUAL)
-        Attendance._unscoped.filter(  # safe: participants of a managed session
-            session=session, student_id__in=allowed - chosen
-        ).delete()
+    _upsert(session, dict.fromkeys(chosen), Attendance.Source.MANUAL)
+    Attendance._unscoped.filter(  # safe: participants of a managed session
+        session=session, student_id__in=allowed - chosen
+    ).delete()
+    announce_participation(sender=Attendance, student_ids=before ^ chosen)
     audit_record(
         actor=actor,
         event=events.ATTENDANCE_RECORD,
@@ -106,14 +106,13 @@ def attendance_import(
 ) -> tuple[int, int]:
     """Attendance from a meeting report the actor previewed and confirmed (rows
     of students without a seat are ignored). Returns (rows, new rows)."""
-    from ekkyo.kpis.aggregates import aggregates_batch
-
     session = _session_locked(actor, session_id)
     allowed = _participant_ids(session)
     rows = {sid: m for sid, m in minutes.items() if sid in allowed}
     source = source if source in Attendance.Source.values else Attendance.Source.MANUAL
-    with aggregates_batch():
-        created = _upsert(session, rows, source)
+    new = _upsert(session, rows, source)
+    created = len(new)
+    announce_participation(sender=Attendance, student_ids=new)
     audit_record(
         actor=actor,
         event=events.ATTENDANCE_IMPORT,
@@ -129,8 +128,6 @@ def attendance_import(
 def stays_create_from_seats(*, actor: Actor, programme_id: int) -> int:
     """A stay for every seat of an offline programme that has none yet (idempotent).
     Returns the number of stays created."""
-    from ekkyo.kpis.aggregates import aggregates_refresh
-
     checked = programme_managed(actor=actor, programme_id=programme_id)
     if checked.kind not in OFFLINE_KINDS:
         raise NotFound
@@ -151,8 +148,7 @@ def stays_create_from_seats(*, actor: Actor, programme_id: int) -> int:
         if sid not in have
     ]
     Stay._unscoped.bulk_create(new)  # safe: seat holders of a managed programme
-    # bulk_create sends no signal: bring the KPI aggregates up to date here.
-    aggregates_refresh(s.student_id for s in new)
+    announce_participation(sender=Stay, student_ids=(s.student_id for s in new))
     audit_record(
         actor=actor,
         event=events.STAY_CREATE_FROM_SEATS,
@@ -172,6 +168,7 @@ def stay_cancelled_toggle(*, actor: Actor, programme_id: int, stay_id: int) -> S
     old = snapshot(stay, ["cancelled"])
     stay.cancelled = not stay.cancelled
     stay.save(update_fields=["cancelled"])
+    announce_participation(sender=Stay, student_ids=[stay.student_id])
     audit_record(
         actor=actor,
         event=events.STAY_CANCELLED_SET,
@@ -223,6 +220,7 @@ def residence_create(
         end=end,
     )
     residence.save()
+    announce_participation(sender=Residence, student_ids=[student.pk])
     audit_record(
         actor=actor,
         event=events.RESIDENCE_CREATE,

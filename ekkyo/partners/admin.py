@@ -26,6 +26,18 @@ class ContributionAdmin(admin.ModelAdmin):
     list_filter = ["fiscal_year", "kind"]
     raw_id_fields = ["programme"]
 
+    # Read-only: contributions are recorded on the KPI pages, through the
+    # audited door (``kpis.services.contribution_create``), which also moves
+    # the dashboards' cache on.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         ids = current_principal().admin_consortium_ids
         return super().get_queryset(request).filter(partner__consortium_id__in=ids)

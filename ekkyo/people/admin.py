@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Guardian, GuardianLink, Student
+from .signals import announce_students
 
 
 class GuardianLinkInline(admin.TabularInline):
@@ -31,6 +35,11 @@ class StudentAdmin(admin.ModelAdmin):
     raw_id_fields = ["school", "home_municipality", "user"]
     readonly_fields = ["pseudonym", "oneroster_sourced_id", "created_at", "updated_at"]
     inlines = [GuardianLinkInline]
+
+    def save_model(self, request: HttpRequest, obj: Student, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:  # a new home town or school moves the student's KPI rows
+            announce_students(sender=Student, student_ids=[obj.pk])
 
 
 @admin.register(Guardian)

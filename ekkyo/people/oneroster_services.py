@@ -64,6 +64,7 @@ from ekkyo.tenancy.actor import Actor
 
 from . import events
 from .models import ImportKind, ImportStatus, RosterImport, Student
+from .signals import announce_students
 
 
 class OneRosterRefused(ValueError):
@@ -514,6 +515,7 @@ def _write(check: OneRosterCheck) -> OneRosterWritten:
     Student._unscoped.filter(pk__in=not_listed).update(  # safe: the schools' own students
         left_on=check.today, updated_at=now
     )
+    announce_students(sender=Student, student_ids=[s.pk for s in updated])
     return OneRosterWritten(counts=counts, left=[*left, *not_listed], returned=returned)
 
 

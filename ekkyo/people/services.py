@@ -43,6 +43,7 @@ from ekkyo.tenancy.actor import Actor
 from . import events
 from .models import Guardian, GuardianLink, ImportKind, ImportStatus, RosterImport, Student
 from .selectors import student_list
+from .signals import announce_students
 
 MAX_CODES_PER_SHEET = 200
 PROGRESS_EVERY = 200
@@ -377,6 +378,7 @@ def roster_write(
     }
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     to_create: list[Student] = []
+    updated: list[int] = []
     for number, row in enumerate(check.rows, start=1):
         if progress is not None and number % PROGRESS_EVERY == 0:
             progress(number)
@@ -400,11 +402,14 @@ def roster_write(
                 setattr(current, k, v)
             current.home_municipality = home
             current.save()
+            updated.append(current.pk)
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
     Student._unscoped.bulk_create(to_create, batch_size=500)  # safe: new, of the checked school
     _link_guardians(school=school, consortium_id=consortium_id, rows=check.rows)
+    # A new home town moves the updated students' KPI rows (new ones have no records yet).
+    announce_students(sender=Student, student_ids=updated)
     return counts
 
 

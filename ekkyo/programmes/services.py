@@ -21,6 +21,7 @@ from ekkyo.tenancy.actor import Actor
 from . import events
 from .models import Programme, ProgrammeQuestion, ProgrammeStatus, Session
 from .selectors import programme_managed
+from .signals import COUNTED_FIELDS, announce_programmes
 
 # What a programme's edit form sets (ProgrammeForm's fields, many-to-many apart).
 
@@ -107,6 +108,9 @@ def programme_update(*, actor: Actor, programme_id: int, data: Mapping[str, Any]
             setattr(programme, name, data[name])
     programme.save()
     _set_relations(programme, data)
+    if snapshot(programme, COUNTED_FIELDS) != {f: old[f] for f in COUNTED_FIELDS}:
+        # Its stays and attendance now count for another KPI or town.
+        announce_programmes(sender=Programme, programme_ids=[programme.pk])
     audit_record(
         actor=actor,
         event=events.PROGRAMME_UPDATE,

@@ -8,6 +8,7 @@ from ekkyo.tenancy.principal import current_principal
 
 from .models import Consortium, Member, Municipality, Prefecture, School
 from .selectors import schools_for_principal
+from .signals import announce_membership
 
 
 class ReferenceDataAdmin(admin.ModelAdmin):
@@ -73,3 +74,7 @@ class MemberAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A town that leaves gets a last fiscal year; its history stays.
         return False
+
+    def save_model(self, request: HttpRequest, obj: Member, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        announce_membership(sender=Member, consortium_id=obj.consortium_id)

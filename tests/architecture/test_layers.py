@@ -3,6 +3,11 @@
 - ``ekkyo.core`` imports no Django (the functional core);
 - ``ekkyo.tenancy`` and ``ekkyo.audit`` import no app (they are below them);
 - no app imports another app's private names (``from ekkyo.x.y import _z``);
+- the KPIs sit above the programme apps: ``kpis`` reads programmes,
+  allocation, participation and funnel, whose services, selectors and models
+  never import ``ekkyo.kpis`` (they announce changes by events the KPI
+  aggregates listen to); only their views, which compose pages, may read a
+  KPI figure (the funnel page shows the town's KPI ① target);
 - no ORM write in a view, form or template-tag module: writes go through
   services (doors) that take an explicit actor;
 - ``_unscoped`` only in services, selectors and models (tenancy filters), the
@@ -104,6 +109,9 @@ def unscoped_allowed(path: Path) -> bool:
     )
 
 
+BELOW_KPIS = {"programmes", "allocation", "participation", "funnel"}
+
+
 def layer_breaches(path: Path, source: str) -> list[str]:
     tree = ast.parse(source)
     rel = _rel(path)
@@ -116,6 +124,17 @@ def layer_breaches(path: Path, source: str) -> list[str]:
             target = module.split(".")[1]
             if target in APPS:
                 out.append(f"{rel}:{line}: {parts[0]} imports the app {module}")
+        if (
+            parts[0] in BELOW_KPIS
+            and not is_view_like(path)
+            and (module == "ekkyo.kpis" or module.startswith("ekkyo.kpis."))
+        ):
+            out.append(f"{rel}:{line}: {parts[0]} imports {module} (the KPIs are above it)")
+        if parts[0] == "kpis" and any(
+            module.startswith(f"ekkyo.{app}.") and "views" in module.split(".")[-1]
+            for app in BELOW_KPIS
+        ):
+            out.append(f"{rel}:{line}: kpis imports the views {module}")
         if module.startswith("ekkyo.") and len(module.split(".")) > 1:
             target = module.split(".")[1]
             if target != parts[0] and target in [*APPS, "tenancy", "audit"]:
@@ -200,6 +219,13 @@ def test_doors() -> None:
         ("core/x.py", "import django.db\n", "functional core imports"),
         ("tenancy/x.py", "from ekkyo.people.models import Student\n", "tenancy imports the app"),
         ("kpis/x.py", "from ekkyo.people.services import _secret\n", "imports private"),
+        (
+            "participation/services.py",
+            "def f():\n    from ekkyo.kpis.aggregates import aggregates_refresh\n",
+            "the KPIs are above it",
+        ),
+        ("funnel/services.py", "from ekkyo.kpis.models import KpiTarget\n", "KPIs are above"),
+        ("kpis/x.py", "from ekkyo.funnel.views import funnel_town\n", "kpis imports the views"),
         ("people/views.py", "def v(r):\n    Student.objects.create(x=1)\n", "ORM write"),
         ("people/views.py", "def v(r):\n    s.save()\n", "ORM write"),
         ("people/forms.py", "def v(r):\n    a.students.add(s)\n", "ORM write"),

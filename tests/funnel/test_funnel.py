@@ -20,6 +20,7 @@ from ekkyo.funnel.services import (
     town_funnel,
 )
 from ekkyo.kpis.models import KpiCode, KpiTarget
+from ekkyo.kpis.selectors import kpi_target
 from ekkyo.kpis.services import kpi_figures
 from ekkyo.participation.models import Residence
 from ekkyo.tenancy.principal import Role, system_scope
@@ -168,7 +169,10 @@ def test_derived_arrivals_agree_with_kpi1(world: World) -> None:
             consortium=world.a.consortium, municipality=host, kpi=KpiCode.RESIDENCE,
             fiscal_year=FY, target=4,
         )  # fmt: skip
-        funnel = town_funnel(consortium=world.a.consortium, municipality=host, fy=FY)
+        target = kpi_target(
+            consortium=world.a.consortium, municipality=host, kpi=KpiCode.RESIDENCE, fy=FY
+        )
+        funnel = town_funnel(consortium=world.a.consortium, municipality=host, fy=FY, target=target)
     assert derived == 2
     assert derived == (counted.new_arrivals_by_municipality or {})[host.code]
     assert funnel.totals()["arrival"] == 2

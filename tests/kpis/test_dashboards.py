@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -12,18 +13,35 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from ekkyo.allocation.seat_services import seat_confirm
 from ekkyo.core.disclosure import SUPPRESSED_MARKER
-from ekkyo.kpis.aggregates import aggregates_batch, aggregates_rebuild
+from ekkyo.kpis import aggregates
+from ekkyo.kpis.aggregates import aggregates_rebuild
 from ekkyo.kpis.dashboards import consortium_dashboard
-from ekkyo.kpis.models import KeyCount, StudentKeys
+from ekkyo.kpis.models import KeyCount
 from ekkyo.kpis.services import aggregated_figures, kpi_figures
 from ekkyo.participation.models import Stay
+from ekkyo.participation.services import (
+    attendance_record,
+    residence_create,
+    stay_cancelled_toggle,
+    stays_create_from_seats,
+)
 from ekkyo.people.models import Student
+from ekkyo.people.signals import announce_students
+from ekkyo.programmes.models import ProgrammeKind
+from ekkyo.programmes.services import programme_update, session_create
+from ekkyo.programmes.signals import programme_changed
+from ekkyo.registry.models import Member
+from ekkyo.registry.signals import announce_membership
 from ekkyo.tenancy.principal import Role
 
+from ..doors import SYSTEM
 from ..factories import World, programme, student
 
 pytestmark = pytest.mark.django_db
+
+JST = ZoneInfo("Asia/Tokyo")
 
 
 def _counts(consortium_id: int) -> dict[tuple, int]:
@@ -34,33 +52,101 @@ def _counts(consortium_id: int) -> dict[tuple, int]:
 
 
 def test_incremental_aggregates_equal_a_full_recount(world: World, system: None) -> None:
+    """Every writer's event keeps the aggregates equal to counting everything again."""
     c = world.a.consortium
     host = programme(c, world.a2.municipality, title="A2受入")
-    guest = world.a.students[0]
-    # Kept up to date by the signals as records change …
-    stay = Stay._unscoped.create(
-        programme=host, student=guest, arrival=date(2026, 3, 30), departure=date(2026, 4, 2)
+    guest, other = world.a.students[0], world.a.students[1]
+    aggregates_rebuild(c)
+    # Stays from seats (participation_changed, one event for every seat holder) …
+    for s in (guest, other):
+        seat_confirm(actor=SYSTEM, programme_id=host.pk, student_id=s.pk)
+    assert stays_create_from_seats(actor=SYSTEM, programme_id=host.pk) == 2
+    stay = Stay._unscoped.get(programme=host, student=guest)
+    # … cancelled and restored …
+    stay_cancelled_toggle(actor=SYSTEM, programme_id=host.pk, stay_id=stay.pk)
+    stay_cancelled_toggle(actor=SYSTEM, programme_id=host.pk, stay_id=stay.pk)
+    stay_cancelled_toggle(actor=SYSTEM, programme_id=host.pk, stay_id=stay.pk)
+    # … a residence …
+    residence_create(
+        actor=SYSTEM,
+        student_id=other.pk,
+        host_municipality_id=world.a2.municipality.pk,
+        school_id=world.a2.school.pk,
+        start=date(2026, 4, 1),
+        end=None,
     )
-    with aggregates_batch():
-        for i in range(3):
-            Stay._unscoped.create(
-                programme=host,
-                student=world.a.students[1],
-                arrival=date(2026, 5, 1 + i),
-                departure=date(2026, 5, 2 + i),
-            )
-    stay.cancelled = True
-    stay.save()
-    stay.cancelled = False
-    stay.save()
-    world.a.students[1].delete()
+    # … attendance of an online programme's session, ticked and unticked …
+    online = programme(c, world.a2.municipality, title="オンライン", kind=ProgrammeKind.ONLINE)
+    for s in (guest, other):
+        seat_confirm(actor=SYSTEM, programme_id=online.pk, student_id=s.pk)
+    session = session_create(
+        actor=SYSTEM,
+        programme_id=online.pk,
+        data={
+            "kind": "online",
+            "title": "第1回",
+            "starts_at": datetime(2026, 6, 1, 16, tzinfo=JST),
+            "ends_at": datetime(2026, 6, 1, 17, tzinfo=JST),
+        },
+    )
+    attendance_record(actor=SYSTEM, session_id=session.pk, present_ids={guest.pk, other.pk})
+    attendance_record(actor=SYSTEM, session_id=session.pk, present_ids={guest.pk})
+    # … the programme changes kind (programme_changed) …
+    data = {f: getattr(host, f) for f in ("title", "starts_on", "ends_on", "capacity")}
+    programme_update(
+        actor=SYSTEM,
+        programme_id=host.pk,
+        data={**data, "kind": ProgrammeKind.RESIDENCE, "host_municipality": world.a.municipality},
+    )
+    # … and a roster import gives a student another home (students_changed).
+    Student._unscoped.filter(pk=guest.pk).update(home_municipality=world.a2.municipality)
+    announce_students(sender=Student, student_ids=[guest.pk])
     incremental = _counts(c.pk)
-    # … the same as counting everything again.
+    # The same as counting everything again.
     aggregates_rebuild(c)
     assert _counts(c.pk) == incremental
     for fy in (2025, 2026):
         assert aggregated_figures(consortium=c, fy=fy) == kpi_figures(consortium=c, fys=[fy])[fy]
-    assert not StudentKeys.objects.filter(student_id=world.a.students[1].pk).exists()
+
+
+def test_a_door_and_the_aggregates_commit_together(
+    world: World, system: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing recount rolls the door's write back: never a stay the KPIs missed."""
+    c = world.a.consortium
+    host = programme(c, world.a2.municipality, title="A2受入")
+    seat_confirm(actor=SYSTEM, programme_id=host.pk, student_id=world.a.students[0].pk)
+    stays_create_from_seats(actor=SYSTEM, programme_id=host.pk)
+    stay = Stay._unscoped.get(programme=host)
+
+    def broken(ids: object, **kwargs: object) -> None:
+        raise RuntimeError("recount failed")
+
+    monkeypatch.setattr(aggregates, "aggregates_refresh", broken)
+    with pytest.raises(RuntimeError):
+        stay_cancelled_toggle(actor=SYSTEM, programme_id=host.pk, stay_id=stay.pk)
+    stay.refresh_from_db()
+    assert stay.cancelled is False
+
+
+def test_an_unrelated_programme_edit_announces_nothing(world: World, system: None) -> None:
+    host = programme(world.a.consortium, world.a2.municipality, title="A2受入")
+    heard: list[object] = []
+
+    def listen(sender: object, **kwargs: object) -> None:
+        heard.append(kwargs["programme_ids"])
+
+    programme_changed.connect(listen)
+    try:
+        data = {f: getattr(host, f) for f in ("kind", "host_municipality", "starts_on", "ends_on")}
+        programme_update(actor=SYSTEM, programme_id=host.pk, data={**data, "capacity": 3})
+        assert heard == []
+        programme_update(
+            actor=SYSTEM, programme_id=host.pk, data={**data, "kind": ProgrammeKind.ONLINE}
+        )
+        assert heard == [frozenset({host.pk})]
+    finally:
+        programme_changed.disconnect(listen)
 
 
 def test_a_member_joining_recounts(world: World, system: None) -> None:
@@ -69,6 +155,7 @@ def test_a_member_joining_recounts(world: World, system: None) -> None:
     member = c.members.get(municipality=world.a2.municipality)
     member.first_fy = 2026
     member.save()
+    announce_membership(sender=Member, consortium_id=c.pk)  # as the admin does
     assert aggregated_figures(consortium=c, fy=2025) == kpi_figures(consortium=c, fys=[2025])[2025]
 
 

@@ -197,3 +197,32 @@ def test_command_line_import(world: World, system: None, tmp_path: Path) -> None
         )
     assert "row 2" in err.getvalue()
     assert not Student._unscoped.filter(student_number="Z1").exists()
+
+
+def test_a_new_home_town_from_the_roster_moves_the_kpi_rows(world: World, system: None) -> None:
+    """The import announces the students it updated; the KPI aggregates follow at once."""
+    from ekkyo.kpis.aggregates import aggregates_rebuild
+    from ekkyo.kpis.models import StudentKeys
+    from ekkyo.participation.models import Stay
+
+    from ..factories import programme
+
+    client = _school_client(world)
+    response = _upload(client, world.a.school.pk, _csv(_rows(world.a.municipality.code)))
+    client.post(response["Location"], {"action": "apply"})
+    taka = Student._unscoped.get(school=world.a.school, student_number="R001")
+    host = programme(world.a.consortium, world.a2.municipality, title="A2受入")
+    Stay._unscoped.create(
+        programme=host, student=taka, arrival=date(2026, 8, 1), departure=date(2026, 8, 3)
+    )
+    aggregates_rebuild(world.a.consortium)
+
+    def sent_by(student: Student) -> set[str]:
+        keys = StudentKeys.objects.get(student_id=student.pk).keys
+        return {k[2] for k in keys if k[0] == "kpi" and k[5] == "kpi2" and k[6] == "sent"}
+
+    assert sent_by(taka) == {world.a.municipality.code}
+    moved = _rows(world.a2.municipality.code)
+    response = _upload(client, world.a.school.pk, _csv(moved), name="moved.csv")
+    client.post(response["Location"], {"action": "apply"})
+    assert sent_by(taka) == {world.a2.municipality.code}
