@@ -138,7 +138,7 @@ def dashboard_member(request: HttpRequest, fy: int, municipality_code: str) -> H
         actor=actor, consortium=consortium, municipality_code=municipality_code
     )
 
-    towns = reader_towns(actor=actor, consortium=consortium, fy=fy)
+    towns = reader_towns(actor=actor, consortium=consortium, fy=fy, page_town=municipality.code)
 
     def build() -> Dashboard:
         tables = released_flows(consortium=consortium, fy=fy, towns=towns)

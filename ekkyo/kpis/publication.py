@@ -84,11 +84,25 @@ def hidden_notes(table: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------ flows, across dashboards
 
 
-def reader_towns(*, actor: Any, consortium: Consortium, fy: int) -> tuple[str, ...]:
-    """Codes of the member towns whose dashboards this reader may open (the secretariat: all)."""
+def reader_towns(
+    *, actor: Any, consortium: Consortium, fy: int, page_town: str = ""
+) -> tuple[str, ...]:
+    """Codes of the member towns whose flow tables are released together for this reader.
+
+    A town's staff: the member towns whose dashboards they may open (their
+    own), so that no combination of the pages they see narrows a hidden
+    cell. The secretariat sees every record of the consortium (DESIGN.md),
+    so combining its pages reveals nothing it could not read: each of its
+    pages is protected as a publication of its own, the consortium's table
+    alone or with the town (``page_town``) the page is about. Releasing all
+    44 towns' tables together cost 468 s of LP at the 120,000-student demo
+    (docs/disclosure.md, "Whose pages are combined").
+    """
     from ekkyo.registry.models import Member
 
     principal = actor.principal
+    if consortium.pk in principal.admin_consortium_ids:
+        return (page_town,) if page_town else ()
     members = [
         m
         for m in Member.objects.filter(
@@ -96,13 +110,11 @@ def reader_towns(*, actor: Any, consortium: Consortium, fy: int) -> tuple[str, .
         ).select_related("municipality")
         if m.active_in(fy)
     ]
-    admin = consortium.pk in principal.admin_consortium_ids
     return tuple(
         sorted(
             m.municipality.code
             for m in members
-            if m.municipality is not None
-            and (admin or m.municipality_id in principal.municipality_ids)
+            if m.municipality is not None and m.municipality_id in principal.municipality_ids
         )
     )
 
