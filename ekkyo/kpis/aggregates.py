@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from ekkyo.core import kpi
@@ -38,9 +38,10 @@ from ekkyo.core.kpi_aggregates import Activity, Key, StudentInfo, key_delta, stu
 from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import STAY_KINDS, ProgrammeKind
-from ekkyo.registry.models import Consortium, Member, School
+from ekkyo.registry.models import Consortium, Member
 from ekkyo.tenancy.principal import system_scope
 
+from .kpi4 import kpi4_rebuild
 from .models import AggregateVersion, KeyCount, StudentKeys
 
 _FIELDS = ("dim", "fy", "muni", "school", "programme", "a", "b", "c")
@@ -155,74 +156,9 @@ def aggregates_rebuild(consortium: Consortium, *, today: date | None = None) -> 
             ),
             batch_size=2000,
         )
-        kpi4_rebuild(consortium, fys)
+        kpi4_rebuild(consortium, fys)  # KPI ④ from the annual waves, by the core
         bump_version(consortium.pk)
     return len(counts)
-
-
-def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
-    """KPI ④ keys from each FY's annual wave (``dim="kpi4"``): respondents and reaching.
-
-    Scoring a wave reads all its responses, so this runs with the full
-    rebuild (daily), not on every submitted answer. Town rows are by the
-    school's municipality (anonymous waves know no student's home).
-    """
-    from ekkyo.core.instrument import kpi4_thresholds
-    from ekkyo.surveys.models import Wave
-    from ekkyo.surveys.reports import wave_scores
-
-    rows: list[KeyCount] = []
-    town_of = dict(School.objects.values_list("pk", "municipality__code"))
-    school_code = dict(School.objects.values_list("pk", "code"))
-    for fy in fys:
-        wave = (
-            Wave.objects.filter(consortium=consortium, kind="annual", fiscal_year=fy)
-            .annotate(count=Count("responses"))
-            .order_by("-count", "pk")
-            .select_related("instrument")
-            .first()
-        )
-        if wave is None:
-            continue
-        inst = wave.instrument.parsed()
-        thresholds = kpi4_thresholds(inst)
-        wanted = {c.code for c in inst.constructs if c.code in thresholds}
-        needs_class1 = any(i.data_class == "I" for i in inst.items if i.construct in wanted)
-        # KPI ④ constructs hold no class I items in the default instruments:
-        # score from the plain answers, without decrypting 90,000 health answers.
-        scores = wave_scores(wave, include_class1=needs_class1)
-        if scores.empty:
-            continue
-        for construct, threshold in thresholds.items():
-            if construct not in scores:
-                continue
-            col = scores[construct]
-            ok = col.notna()
-            reach = ok & (col >= threshold)
-            groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-            for school_id, responded, reached in zip(scores["_school"], ok, reach, strict=True):
-                if not responded:
-                    continue
-                keys = [("", "")]
-                if town_of.get(school_id):
-                    keys.append((town_of[school_id], ""))
-                if school_code.get(school_id):
-                    keys.append(("", school_code[school_id]))
-                for key in keys:
-                    cell = groups[key]
-                    cell[0] += 1
-                    cell[1] += int(reached)
-            for (muni, school), (respondents, reaching) in groups.items():
-                for b, n in (("respondents", respondents), ("reaching", reaching)):
-                    rows.append(
-                        KeyCount(
-                            consortium=consortium, fy=fy, dim="kpi4", muni=muni, school=school,
-                            a=construct, b=b, c=f"{threshold:g}", n=n,
-                        )
-                    )  # fmt: skip
-    KeyCount.objects.filter(consortium=consortium, dim="kpi4").delete()
-    KeyCount.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
 
 
 def aggregates_refresh(student_ids: Iterable[int], *, today: date | None = None) -> None:

@@ -46,6 +46,7 @@ from ekkyo.hosting.models import HostRequest
 from ekkyo.participation.models import Reflection, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, RosterImport, Student
 from ekkyo.portfolio.models import PortfolioShare
+from ekkyo.registry.models import Municipality
 from ekkyo.surveys.models import Response, SurveyToken
 from ekkyo.teams.models import TeamFile, TeamPost
 from ekkyo.tenancy.actor import Actor
@@ -129,7 +130,13 @@ def _student_steps(student: Student) -> list[_Step]:
             "survey_answers_unlinked",
             # safe: answers stored under the student's pseudonym
             Response._unscoped.filter(respondent=student.pseudonym),
-            {"respondent": None, "submitted_at": None, "class1_encrypted": ""},
+            {
+                "respondent": None,
+                "submitted_at": None,
+                "class1_encrypted": "",
+                # KPI ④ counts town rows by home: keep the town, not the link.
+                "home_municipality_code": _home_code(student),
+            },
         ),
         _Step("sign_in_codes", StudentSignInCode.objects.filter(student=student)),
         _Step(
@@ -139,6 +146,13 @@ def _student_steps(student: Student) -> list[_Step]:
             {"guardian": None},
         ),
     ]
+
+
+def _home_code(student: Student) -> str:
+    home = student.home_municipality_id
+    if home is None:
+        return ""
+    return str(Municipality.objects.filter(pk=home).values_list("code", flat=True).first() or "")
 
 
 def _lone_guardians(student: Student) -> list[int]:

@@ -164,6 +164,9 @@ class Response(models.Model):
     content_hash = models.CharField(max_length=64)
     # Linked mode: the student's pseudonym (not the student), so pre and post join.
     respondent = models.UUIDField(null=True, blank=True, db_index=True)
+    # Set when the answers are unlinked from the student (erasure): the home
+    # town they were counted under, so KPI ④ (town rows by home) does not change.
+    home_municipality_code = models.CharField(max_length=6, blank=True, default="")
     school = models.ForeignKey(
         School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -46,13 +46,14 @@ def _frame(wave: Wave, *, include_class1: bool) -> pd.DataFrame:
     rows = []
     # safe: figures' raw material; callers checked the reader's right to the figures
     for r in Response._unscoped.filter(wave=wave).values(
-        "respondent", "school_id", "answers", "class1_encrypted"
+        "respondent", "school_id", "answers", "class1_encrypted", "home_municipality_code"
     ):
         answers = dict(r["answers"])
         if include_class1 and r["class1_encrypted"]:
             answers.update(json.loads(decrypt_text(r["class1_encrypted"])))
         answers["_school"] = r["school_id"]
         answers["_respondent"] = str(r["respondent"]) if r["respondent"] else None
+        answers["_home"] = r["home_municipality_code"] or None
         rows.append(answers)
     return pd.DataFrame(rows)
 
@@ -77,6 +78,7 @@ def wave_scores(wave: Wave, *, include_class1: bool) -> pd.DataFrame:
     scores = construct_scores(frame[items].astype(float), specs_for(inst))
     scores["_school"] = frame["_school"].to_numpy()
     scores["_respondent"] = frame["_respondent"].to_numpy()
+    scores["_home"] = frame["_home"].to_numpy()
     return scores
 
 

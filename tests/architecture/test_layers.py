@@ -82,6 +82,7 @@ DOOR_MODULES = {
     "allocation/services.py",
     "participation/services.py",
     "kpis/aggregates.py",
+    "kpis/kpi4.py",
     "surveys/imports.py",
     "surveys/reports.py",
 }

@@ -584,3 +584,56 @@ def test_kpi4_properties(records: list[ScoreRec], threshold: float) -> None:
         assert result.consortium.respondents >= max(
             (c.respondents for c in result.by_municipality.values()), default=0
         )
+
+
+# ---------------------------------------------------------------- KPI ④, literally
+
+CONSTRUCTS = ["agency", "belonging"]
+
+
+@st.composite
+def wave_scores_lists(draw: st.DrawFn) -> list[ScoreRec]:
+    """One wave: each respondent (some anonymous: no home) with a score per construct or none."""
+    records = []
+    for i in range(draw(st.integers(0, 12))):
+        student = f"r{i}"
+        home = draw(homes)
+        for construct in CONSTRUCTS:
+            # Scores on a 1–5 scale in quarter steps, so the threshold is often hit exactly.
+            if draw(st.booleans()):
+                records.append(ScoreRec(student, home, construct, draw(st.integers(4, 20)) / 4))
+    return records
+
+
+def kpi4_reference(
+    records: list[ScoreRec], thresholds: dict[str, float], members: set[str]
+) -> dict[str, dict[str | None, tuple[int, int]]]:
+    """DESIGN.md's KPI④ read literally: "the share of respondents whose construct score
+    reaches a threshold"; rows per member town by home (docs/kpi-readings.md).
+    Returns construct -> {None: consortium, town: (respondents, reaching)}."""
+    out: dict[str, dict[str | None, tuple[int, int]]] = {}
+    for construct, threshold in thresholds.items():
+        respondents = {r.student: r for r in records if r.construct == construct}
+        rows: dict[str | None, tuple[int, int]] = {
+            None: (len(respondents), sum(r.score >= threshold for r in respondents.values()))
+        }
+        for town in members:
+            mine = [r for r in respondents.values() if r.home_municipality == town]
+            rows[town] = (len(mine), sum(r.score >= threshold for r in mine))
+        out[construct] = rows
+    return out
+
+
+@settings(max_examples=300)
+@given(wave_scores_lists(), membership_lists(), st.sampled_from(FYS))
+def test_kpi4_matches_the_literal_rule(
+    records: list[ScoreRec], memberships: list[Membership], fy: int
+) -> None:
+    thresholds = {"agency": 3.5, "belonging": 3.0}
+    result = kpi4_share(records, thresholds, fy, memberships=memberships)
+    expected = kpi4_reference(records, thresholds, _members(memberships, fy))
+    for construct, rows in expected.items():
+        share = result.constructs[construct]
+        got = {None: (share.consortium.respondents, share.consortium.reaching)}
+        got |= {m: (c.respondents, c.reaching) for m, c in share.by_municipality.items()}
+        assert got == rows
