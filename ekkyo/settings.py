@@ -11,6 +11,7 @@ error, never a silent default.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "ekkyo.accounts.oidc",
     "django_tasks",
     "django_tasks_db",
     "ekkyo.tenancy",
@@ -184,8 +187,50 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 MFA_TOTP_ISSUER = "ekkyo"
 MFA_TOTP_TOLERANCE = 1
-# OIDC (Google Workspace, Microsoft 365) slots in as allauth.socialaccount
-# providers; see docs/decisions.md. Not enabled until a school asks for it.
+# Sign-in with a school's Google Workspace or Microsoft Entra ID account
+# (docs/sso.md): one OpenID Connect app per provider, on when its client id is
+# set. Accounts are matched by verified e-mail only, never created, and no
+# social account or token is stored (ekkyo.accounts.sso_adapter).
+SSO_PROVIDER_DEFAULTS = {
+    "google": ("Google", "https://accounts.google.com"),
+    "microsoft": ("Microsoft", "https://login.microsoftonline.com/common/v2.0"),
+}
+
+
+def sso_apps(environ: Any = env) -> list[dict[str, Any]]:
+    """The configured OpenID Connect apps (``SSO_GOOGLE_CLIENT_ID`` etc.)."""
+    apps = []
+    for provider_id, (name, server_url) in SSO_PROVIDER_DEFAULTS.items():
+        prefix = f"SSO_{provider_id.upper()}_"
+        client_id = environ.str(prefix + "CLIENT_ID", default="")
+        if not client_id:
+            continue
+        apps.append(
+            {
+                "provider_id": provider_id,
+                "name": name,
+                "client_id": client_id,
+                "secret": environ.str(prefix + "CLIENT_SECRET", default=""),
+                "settings": {
+                    "server_url": environ.str(prefix + "SERVER_URL", default=server_url),
+                    "fetch_userinfo": False,  # only the signed ID token's claims count
+                    "oauth_pkce_enabled": True,
+                    "token_auth_method": "client_secret_post",
+                },
+            }
+        )
+    return apps
+
+
+SOCIALACCOUNT_PROVIDERS = {"ekkyo_oidc": {"APPS": sso_apps()}}
+SOCIALACCOUNT_ADAPTER = "ekkyo.accounts.sso_adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 STUDENT_CODE_TTL_HOURS = env.int("STUDENT_CODE_TTL_HOURS", default=24 * 14)
 STUDENT_LOCKOUT_FAILURES = env.int("STUDENT_LOCKOUT_FAILURES", default=5)

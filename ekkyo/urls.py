@@ -1,5 +1,6 @@
+from allauth import urls as allauth_urls
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 
 from ekkyo.accounts import views as account_views
 from ekkyo.allocation import urls as allocation_urls
@@ -18,16 +19,25 @@ PROGRAMMES_ROUTES = (
     + funnel_urls.urlpatterns
 )
 
+# allauth's pages, without its unnamed redirects from the old /social/ paths
+# (ekkyo never had them; every route of ours has a name and a declaration).
+ALLAUTH_ROUTES = [
+    p
+    for p in allauth_urls.urlpatterns
+    if not (isinstance(p, URLPattern) and p.name is None and str(p.pattern).startswith("social/"))
+]
+
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include(ALLAUTH_ROUTES)),
     path("student/sign-in/", account_views.student_sign_in, name="student_sign_in"),
     path(
         "student/sign-in/qr/<str:token>/",
         account_views.student_sign_in_qr,
         name="student_sign_in_qr",
     ),
+    path("sign-in-identities/", account_views.sign_in_identities, name="sign_in_identities"),
     path("people/", include("ekkyo.people.urls")),
     path("programmes/", include((PROGRAMMES_ROUTES, "programmes"))),
     path("hosting/", include("ekkyo.hosting.urls")),

@@ -19,3 +19,9 @@ SIGN_IN_CODES_ISSUE = event(
 # goes in the event's new values).
 SSO_SIGN_IN = event("signin.sso", _("Signed in with Google or Microsoft"))
 SSO_SIGN_IN_REFUSED = event("signin.sso.refused", _("Google or Microsoft sign-in refused"))
+SSO_IDENTITY_ADD = event(
+    "signin.identity.add", _("Registered a Google or Microsoft sign-in identity")
+)
+SSO_IDENTITY_REMOVE = event(
+    "signin.identity.remove", _("Removed a Google or Microsoft sign-in identity")
+)

@@ -137,3 +137,65 @@ class SignInLock(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SSOProvider(models.TextChoices):
+    GOOGLE = "google", _("Google Workspace")
+    MICROSOFT = "microsoft", _("Microsoft Entra ID")
+
+
+class SignInIdentity(models.Model):
+    """A Google Workspace domain or a Microsoft Entra tenant a school (or a
+    town's board of education) owns, so that its people may sign in with it.
+
+    Google: ``domain`` is the Workspace domain (the ID token's ``hd``).
+    Microsoft: ``tenant_id`` is the directory's GUID (the ``tid`` claim) and
+    ``domain`` the e-mail domain its accounts use. Values are normalised by
+    ``ekkyo.core.sso``; one domain (and tenant) is registered by one owner.
+    """
+
+    provider = models.CharField(_("provider"), max_length=10, choices=SSOProvider.choices)
+    domain = models.CharField(_("e-mail domain"), max_length=253)
+    tenant_id = models.CharField(_("tenant id"), max_length=36, blank=True)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="sign_in_identities"
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sign_in_identities",
+    )
+    registered_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "domain", "tenant_id"]
+        verbose_name = _("sign-in identity")
+        verbose_name_plural = _("sign-in identities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(school__isnull=True) ^ Q(municipality__isnull=True),
+                name="sign_in_identity_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=(Q(provider="google") & Q(tenant_id=""))
+                | (Q(provider="microsoft") & ~Q(tenant_id="")),
+                name="sign_in_identity_tenant_for_microsoft",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "domain", "tenant_id"], name="sign_in_identity_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.provider == SSOProvider.MICROSOFT:
+            return f"{self.get_provider_display()}: {self.domain} ({self.tenant_id})"
+        return f"{self.get_provider_display()}: {self.domain}"
+
+    @property
+    def owner(self) -> School | Municipality:
+        return self.school or self.municipality  # type: ignore[return-value]

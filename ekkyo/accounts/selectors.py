@@ -115,3 +115,33 @@ def users_visible_to(principal: Principal) -> Q:
         # safe: as above
         q |= Q(pk__in=Guardian._unscoped.filter(consortium_id__in=ids).values("user_id"))
     return q
+
+
+def sso_identities_managed(*, actor: Any) -> Any:
+    """The sign-in identities of the schools and towns the actor manages."""
+    from ekkyo.registry.selectors import schools_for_principal
+
+    from .models import SignInIdentity
+
+    principal = actor.principal
+    return (
+        SignInIdentity.objects.filter(
+            Q(school__in=schools_for_principal(principal).values("pk"))
+            | Q(municipality__in=municipalities_for_principal(principal).values("pk"))
+        )
+        .select_related("school__municipality", "municipality__prefecture", "registered_by")
+        .order_by("provider", "domain", "tenant_id")
+    )
+
+
+def municipalities_for_principal(principal: Principal) -> Any:
+    """Towns whose sign-in identities the principal may manage."""
+    from ekkyo.registry.models import Municipality
+
+    qs = Municipality.objects.all()
+    if principal.system:
+        return qs
+    q = Q(pk__in=principal.municipality_ids)
+    if principal.admin_consortium_ids:
+        q |= Q(memberships__consortium_id__in=principal.admin_consortium_ids)
+    return qs.filter(q).distinct()

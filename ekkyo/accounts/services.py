@@ -47,19 +47,26 @@ def _login_id_for(student: Any) -> str:
     return f"S{student.pk:07d}"
 
 
+def student_user_ensure(student: Any) -> User:
+    """The student's sign-in account, created (without a password) on first use."""
+    if student.user_id is not None:
+        return User.objects.get(pk=student.user_id)
+    user = User.objects.create(
+        username=f"student-{student.pk}",
+        display_name=student.full_name,
+        language=student.preferred_language,
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    student.user = user
+    student.save(update_fields=["user"])
+    return user
+
+
 @transaction.atomic
 def student_code_issue(*, student: Any, issued_by: Any | None) -> IssuedCode:
     """Issue a fresh one-time code for ``student``; earlier unused codes stop working."""
-    if student.user_id is None:
-        user = User.objects.create(
-            username=f"student-{student.pk}",
-            display_name=student.full_name,
-            language=student.preferred_language,
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        student.user = user
-        student.save(update_fields=["user"])
+    student_user_ensure(student)
     now = timezone.now()
     StudentSignInCode.objects.filter(student=student, used_at__isnull=True).update(used_at=now)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))

@@ -43,8 +43,35 @@ def _actor(request: Any, user: Any) -> Actor:
     )
 
 
+def sso_provider_of_login(request: Any, user: Any) -> str | None:
+    """The provider ("google", "microsoft") if this sign-in was with a school
+    account: allauth records the session's authentication steps, and the
+    last one before the second factor says how the person identified."""
+    if request is None or not hasattr(request, "session"):
+        return None
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    for record in reversed(get_authentication_records(request, user)):
+        if record.get("method") == "mfa":
+            continue
+        if record.get("method") == "socialaccount":
+            return str(record.get("provider") or "")
+        return None
+    return None
+
+
 @receiver(user_logged_in)
 def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    provider = sso_provider_of_login(request, user)
+    if provider is not None:
+        audit_record(
+            actor=_actor(request, user),
+            event=events.SSO_SIGN_IN,
+            obj=user,
+            summary=f"{user} ({provider})",
+            new={"provider": provider, "student": hasattr(user, "student")},
+        )
+        return
     code = events.STUDENT_SIGN_IN if hasattr(user, "student") else events.SIGN_IN
     audit_record(actor=_actor(request, user), event=code, obj=user, summary=str(user))
 

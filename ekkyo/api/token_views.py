@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ekkyo.tenancy.access import Grant, NotFound, require_roles
+from ekkyo.tenancy.access import Grant, NotFound, record_pending_denial, require_roles
 from ekkyo.tenancy.principal import Role
 
 from .models import Scope
@@ -37,7 +37,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if action == "revoke":
             try:
                 api_token_revoke(actor=actor, token_id=_whole(request.POST.get("token", ""), 0))
-            except NotFound:
+            except NotFound as exc:
+                record_pending_denial(exc)  # the door's transaction rolled back
                 messages.error(request, _("Not found."))
             else:
                 messages.success(request, _("The token was revoked."))
@@ -60,7 +61,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 )
             except TokenError as exc:
                 error = str(exc)
-            except NotFound:
+            except NotFound as exc:
+                record_pending_denial(exc)
                 error = _("Not found.")
     return render(
         request,

@@ -26,7 +26,14 @@ from ekkyo.core.messages import Problem, gettext_noop
 Provider = Literal["google", "microsoft"]
 PROVIDERS: tuple[Provider, ...] = ("google", "microsoft")
 
-REFUSAL_REASONS = ("unverified_email", "wrong_domain", "wrong_tenant", "no_account")
+REFUSAL_REASONS = (
+    "unverified_email",
+    "wrong_domain",
+    "wrong_tenant",
+    "no_account",
+    # the OpenID Connect exchange itself failed (cancelled, bad state or token)
+    "authentication_failed",
+)
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -126,10 +133,18 @@ def email_of(claims: Mapping[str, Any]) -> str:
     return str(claims.get("email") or "").strip().lower()
 
 
-def _verified(claims: Mapping[str, Any]) -> bool:
-    value = claims.get("email_verified")
-    # Some providers send the string "true"; anything else is not verified.
+def _true(value: Any) -> bool:
+    # Some providers send the string "true"; anything else is not true.
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _verified(provider: str, claims: Mapping[str, Any]) -> bool:
+    """Google sends ``email_verified``. Microsoft Entra ID does not: its
+    optional claim ``xms_edov`` ("e-mail domain owner verified") says the
+    address's domain is verified in the tenant, which is what counts here."""
+    if _true(claims.get("email_verified")):
+        return True
+    return provider == "microsoft" and _true(claims.get("xms_edov"))
 
 
 def check_claims(provider: Provider, claims: Mapping[str, Any], identities: Identities) -> Verdict:
@@ -140,7 +155,7 @@ def check_claims(provider: Provider, claims: Mapping[str, Any], identities: Iden
     tenant id. The order of checks fixes which reason is reported.
     """
     email = email_of(claims)
-    if not email or "@" not in email or not _verified(claims):
+    if not email or "@" not in email or not _verified(provider, claims):
         return Verdict("unverified_email", email)
     domain = email.rsplit("@", 1)[1]
     if domain not in identities.domains:

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,9 @@ class Student(models.Model):
         _("OneRoster sourcedId"), max_length=128, blank=True, editable=False
     )
     home_class = models.CharField(_("homeroom class"), max_length=50, blank=True)
+    # The student's school account (Google Workspace / Microsoft 365): signing
+    # in with it is matched on this address only (accounts.sso_services).
+    school_email = models.EmailField(_("school e-mail"), blank=True)
     attendance_number = models.PositiveSmallIntegerField(
         _("attendance number (出席番号)"), null=True, blank=True
     )
@@ -115,6 +119,11 @@ class Student(models.Model):
             models.CheckConstraint(
                 condition=Q(school__isnull=False) | ~Q(school_name_other=""),
                 name="student_has_school",
+            ),
+            models.UniqueConstraint(
+                Lower("school_email"),
+                condition=~Q(school_email=""),
+                name="student_school_email_unique_ci",
             ),
             models.UniqueConstraint(
                 fields=["school", "oneroster_sourced_id"],

@@ -113,3 +113,15 @@ def test_tenant_ids_refused(value: str) -> None:
     with pytest.raises(IdentityError) as excinfo:
         normalize_tenant_id(value)
     assert excinfo.value.problem.code.startswith("sso.tenant.")
+
+
+def test_microsoft_domain_owner_verified_counts_as_verified() -> None:
+    """Entra ID sends no ``email_verified``; ``xms_edov`` says the domain is verified."""
+    claims = {k: v for k, v in microsoft().items() if k != "email_verified"}
+    assert check_claims("microsoft", {**claims, "xms_edov": True}, SCHOOL).ok
+    assert check_claims("microsoft", claims, SCHOOL).reason == "unverified_email"
+    # Google has no such claim: it does not stand in for email_verified there.
+    google_claims = {k: v for k, v in google().items() if k != "email_verified"}
+    assert check_claims("google", {**google_claims, "xms_edov": True}, SCHOOL).reason == (
+        "unverified_email"
+    )

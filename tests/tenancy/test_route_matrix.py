@@ -105,6 +105,7 @@ PARAMS: dict[str, Callable[[str, Tenant], str]] = {
     "file_id": lambda name, t: str(t.team_file.pk),
     "request_id": lambda name, t: _deletion_request(t),
     "token": lambda name, t: "not-a-token",
+    "provider_id": lambda name, t: "google",
     "key": lambda name, t: "not-a-key",
     "uidb36": lambda name, t: "1",
     "app_label": lambda name, t: "people",
