@@ -173,6 +173,9 @@ _SESSION_TYPES: Final = frozenset({"schoolYear", "term", "semester", "gradingPer
 
 _HALF_WIDTH_KATAKANA = re.compile(r"[\uff65-\uff9f]")
 _FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_EMAIL = re.compile(
+    r"^[^@\s,;<>\"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
+)
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FISCAL_YEAR_TITLE = re.compile(r"([0-9]{4})年度")
@@ -222,6 +225,8 @@ class OneRosterStudent:
     attendance_number: int | None
     left_on: date | None
     has_demographics: bool
+    # The school account's address (users.csv ``email``), lower-cased; "" if none.
+    email: str = ""
 
 
 @dataclass
@@ -569,6 +574,7 @@ _SPECS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "given_kana": ("metadata.jp.kanaGivenName",),
         "family_kana": ("metadata.jp.kanaFamilyName",),
         "home_class": ("metadata.jp.homeClass",),
+        "email": ("email",),
     },
     "roles.csv": {
         "sourced_id": ("sourcedId",),
@@ -1449,6 +1455,21 @@ class _StudentRow:
         self.failed = True
         self.sheet.problem(self.row, name, code, message, **params)
 
+    def email(self) -> str:
+        """The school e-mail (signing in with Google / Microsoft matches it)."""
+        value = self.sheet.value(self.values, "email").strip(" \u3000").lower()
+        if not value:
+            return ""
+        if len(value) > 254 or not _EMAIL.match(value):
+            self.problem(
+                "email",
+                "oneroster.email.invalid",
+                gettext_noop("%(value)s in %(column)s is not an e-mail address."),
+                value=value,
+            )
+            return ""
+        return value
+
     def name(self, name: str) -> str:
         value = self.sheet.value(self.values, name).strip(" \u3000")
         if not value:
@@ -1761,6 +1782,7 @@ def _join(
     skipped: dict[str, int] = {}
     numbers: dict[tuple[str, str], int] = {}  # (school, student number) -> users row
     seats: dict[tuple[str, int], int] = {}  # (class, 出席番号) -> enrollments row
+    emails: dict[str, int] = {}  # school e-mail -> users row
     for user_id, (row, values) in users.items():
         if user_id not in student_ids:
             continue
@@ -1809,6 +1831,21 @@ def _join(
         family_kana = check.kana("family_kana")
         given_kana = check.kana("given_kana")
         number = check.student_number(user_id)
+        email = check.email()
+        if email and email in emails:
+            check.problem(
+                "email",
+                "oneroster.email.duplicate",
+                gettext_noop(
+                    "The e-mail address %(value)s is given to two students (rows %(first_row)s "
+                    "and %(row)s of %(file)s)."
+                ),
+                value=email,
+                first_row=emails[email],
+                row=row,
+            )
+        elif email:
+            emails[email] = row
 
         home_class_id = users_sheet.value(values, "home_class").strip()
         home: _Class | None = None
@@ -1921,6 +1958,7 @@ def _join(
                 attendance_number=attendance,
                 left_on=left_on,
                 has_demographics=has_demographics,
+                email=email,
             )
         )
 

@@ -100,6 +100,7 @@ FIELD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "home_country": ("国籍・出身国", "国", "home_country"),
     "preferred_language": ("使用言語", "言語", "preferred_language"),
     "guardian_email": ("保護者メール", "guardian_email"),
+    "school_email": ("生徒の学校メール", "学校メール", "生徒メール", "school_email"),
 }
 
 REQUIRED_FIELDS: Final = (
@@ -128,6 +129,7 @@ _TEMPLATE_EXAMPLE: Final = (
     "JP",
     "ja",
     "hogosha@example.com",
+    "hanako@chu.example.jp",
 )
 
 
@@ -149,6 +151,8 @@ class RosterRow:
     home_country: str
     preferred_language: str
     guardian_email: str
+    # The student's school account (Google / Microsoft sign-in), lower-cased.
+    school_email: str = ""
 
 
 @dataclass
@@ -629,14 +633,17 @@ class _RowChecker:
         return _LANGUAGES[value]
 
     def guardian_email(self) -> str:
-        raw = self.text("guardian_email")
+        return self.email("guardian_email")
+
+    def email(self, name: str) -> str:
+        raw = self.text(name)
         value = _nfkc(raw)
         if not value:
             return ""
         if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
             self.problem(
-                "guardian_email",
-                "roster.guardian_email.invalid",
+                name,
+                f"roster.{name}.invalid",
                 gettext_noop("%(value)s does not look like an e-mail address."),
                 value=raw,
             )
@@ -776,6 +783,7 @@ def parse_roster(
 
     rows: list[RosterRow] = []
     first_row_of: dict[str, int] = {}
+    first_row_of_email: dict[str, int] = {}
     bad_rows = {p.row for p in table.problems}
     for row_number, values in table.rows:
         check = _RowChecker(row_number, values, columns, problems)
@@ -792,6 +800,21 @@ def parse_roster(
         municipality = check.home_municipality(country, lookup)
         language = check.preferred_language()
         email = check.guardian_email()
+        school_email = check.email("school_email").lower()
+        if school_email:
+            if school_email in first_row_of_email:
+                check.problem(
+                    "school_email",
+                    "roster.school_email.duplicate",
+                    gettext_noop(
+                        "The school e-mail %(value)s already appears in row %(first_row)s. "
+                        "Each student signs in with their own address."
+                    ),
+                    value=school_email,
+                    first_row=first_row_of_email[school_email],
+                )
+            else:
+                first_row_of_email[school_email] = row_number
         if number:
             if number in first_row_of:
                 check.problem(
@@ -824,6 +847,7 @@ def parse_roster(
                 home_country=country,
                 preferred_language=language,
                 guardian_email=email,
+                school_email=school_email,
             )
         )
 

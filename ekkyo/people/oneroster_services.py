@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,7 @@ _NAME_FIELDS = (
     "home_class",
     "attendance_number",
     "left_on",
+    "school_email",
 )
 _DEMOGRAPHIC_FIELDS = ("gender", "birth_date")
 
@@ -115,6 +117,8 @@ def _values(student: OneRosterStudent) -> dict[str, Any]:
     }
     if student.has_demographics:
         values.update(gender=row.gender, birth_date=row.birth_date)
+    if student.email:  # a package without addresses keeps the ones ekkyo has
+        values["school_email"] = student.email
     return values
 
 
@@ -211,8 +215,38 @@ def _plan(
                     file="users.csv",
                 )
             )
+    _email_collisions(plan)
     plan.not_listed = [s for s in existing if s.pk not in matched and s.left_on is None]
     return plan
+
+
+def _email_collisions(plan: _Plan) -> None:
+    """A school e-mail is the key of a Google / Microsoft sign-in: it may not
+    belong to another student already (of any school)."""
+    wanted = {m.changes["school_email"]: m for m in plan.matches if m.changes.get("school_email")}
+    if not wanted:
+        return
+    holders = Student._unscoped.annotate(  # safe: only whether an address is taken, and by whom
+        email=Lower("school_email")
+    ).filter(email__in=list(wanted))
+    for holder in holders:
+        match = wanted[holder.email]
+        if match.current is not None and match.current.pk == holder.pk:
+            continue
+        plan.problems.append(
+            Problem(
+                code="oneroster.email_taken",
+                message=gettext_noop(
+                    "The e-mail address %(value)s already belongs to another student in "
+                    "ekkyo: each student signs in with their own address."
+                ),
+                params={"value": holder.school_email, "column": "email"},
+                row=match.student.row.row_number,
+                column="email",
+                field="school_email",
+                file="users.csv",
+            )
+        )
 
 
 @dataclass

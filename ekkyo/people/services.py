@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,7 +184,38 @@ def roster_discard(*, actor: Actor, import_id: int) -> RosterImport:
 
 
 def _row_values(row: RosterRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in STUDENT_FIELDS}
+    values = {name: getattr(row, name) for name in STUDENT_FIELDS}
+    if row.school_email:  # an empty cell keeps the address ekkyo has
+        values["school_email"] = row.school_email
+    return values
+
+
+def _school_email_problems(school: School, rows: list[RosterRow]) -> list[Problem]:
+    """A school e-mail is the key of a Google / Microsoft sign-in: it may not
+    belong to another student already (of any school)."""
+    wanted = {r.school_email: r for r in rows if r.school_email}
+    if not wanted:
+        return []
+    problems = []
+    # safe: only whether an address is taken, and by which student number here
+    holders = Student._unscoped.annotate(email=Lower("school_email"))
+    for holder in holders.filter(email__in=list(wanted)):
+        row = wanted[holder.email]
+        if holder.school_id == school.pk and holder.student_number == row.student_number:
+            continue
+        problems.append(
+            Problem(
+                code="roster.school_email_taken",
+                message=gettext_noop(
+                    "The school e-mail %(value)s already belongs to another student in "
+                    "ekkyo: each student signs in with their own address."
+                ),
+                params={"value": row.school_email},
+                row=row.row_number,
+                field="school_email",
+            )
+        )
+    return problems
 
 
 def roster_check(
@@ -247,6 +279,7 @@ def roster_check(
             school=school, student_number__in=[r.student_number for r in result.rows]
         ).select_related("home_municipality")
     }
+    check.problems.extend(_school_email_problems(school, list(result.rows)))
     for row in result.rows:
         current = existing.get(row.student_number)
         if current is None:

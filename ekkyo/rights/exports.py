@@ -131,6 +131,7 @@ def subject_access_pdf(data: dict[str, Any]) -> bytes:
             (_("Date of birth"), s["birth_date"]),
             (_("School"), f"{s['school']} {s['school_code']}".strip()),
             (_("Student number"), s["student_number"]),
+            (_("School e-mail"), s["school_email"] or "—"),
             (_("Grade"), s["grade"]),
             (_("Lives in"), s["home_municipality"] or s["home_country"]),
             (_("Preferred language"), s["preferred_language"]),

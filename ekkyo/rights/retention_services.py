@@ -223,6 +223,7 @@ def student_erase(*, student: Student, dry_run: bool = False) -> dict[str, int]:
         romanized_name="",
         gender="",
         birth_date=None,
+        school_email="",  # the key of a Google / Microsoft sign-in
         student_number=f"deleted-{student.pk}",
         user=None,
         # A new pseudonym: nothing exported earlier under the old one links back.

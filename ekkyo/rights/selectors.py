@@ -125,6 +125,7 @@ def _profile(student: Student) -> dict[str, Any]:
         "school": student.school_display,
         "school_code": student.school.code if student.school_id else "",  # type: ignore[union-attr]
         "student_number": student.student_number,
+        "school_email": student.school_email,
         "grade": student.grade,
         "home_municipality": _muni(student.home_municipality),
         "home_country": student.home_country,

@@ -629,3 +629,20 @@ def test_template_is_excel_friendly_and_valid() -> None:
     assert set(result.columns) == set(FIELD_ALIASES)
     (row,) = result.rows
     assert row.home_municipality_code == "064017"
+
+
+def test_school_e_mail_is_lower_cased_checked_and_unique_in_the_file() -> None:
+    headers = [*HEADERS, "学校メール"]
+    rows = [
+        headers,
+        [*good("1001"), "Taro@Chu.Example.JP"],
+        [*good("1002"), "not-an-address"],
+        [*good("1003"), "taro@chu.example.jp"],
+        [*good("1004"), ""],
+    ]
+    result = parse(csv_bytes(rows))
+    assert [r.school_email for r in result.rows] == ["taro@chu.example.jp", ""]
+    assert located(result) == [
+        (3, "学校メール", "roster.school_email.invalid"),
+        (4, "学校メール", "roster.school_email.duplicate"),
+    ]

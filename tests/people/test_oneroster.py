@@ -490,3 +490,47 @@ def test_the_import_door_checks_the_actor_itself(world: World, system: None) -> 
     with activate(outsider.principal), pytest.raises(OneRosterRefused):
         oneroster_import(actor=outsider, check=check)
     assert _imported(world) == {}
+
+
+def test_school_e_mail_addresses_are_imported_for_school_account_sign_in(
+    world: World, system: None
+) -> None:
+    package = _package(world, 4)
+    users = _students(package)
+    for i, user in enumerate(users):
+        user["email"] = f"S{i}@School-A.example.jp"  # written in any case
+    client = _client(world)
+    url = _import_page(client, world, package_zip(package))
+    assert client.get(url).context["problems"] == []
+    client.post(url, {"action": "apply"})
+    imported = _imported(world)
+    assert {imported[u["sourcedId"]].school_email for u in users} == {
+        f"s{i}@school-a.example.jp" for i in range(4)
+    }
+    # A later package without addresses keeps them.
+    for user in users:
+        user["email"] = ""
+    again = _import_page(client, world, package_zip(package))
+    assert client.get(again).context["check"].counts["updated"] == 0
+
+
+def test_bad_or_shared_e_mail_addresses_are_problems_with_their_rows(
+    world: World, system: None
+) -> None:
+    other = world.a.students[0]
+    other.school_email = "taken@school-a.example.jp"
+    other.save(update_fields=["school_email"])
+    package = _package(world, 4)
+    users = _students(package)
+    users[0]["email"] = "not an address"
+    users[1]["email"] = "twice@school-a.example.jp"
+    users[2]["email"] = "TWICE@school-a.example.jp"
+    users[3]["email"] = "taken@school-a.example.jp"
+    rows = {u["sourcedId"]: i + 2 for i, u in enumerate(package["users.csv"].rows)}
+    client = _client(world)
+    url = _import_page(client, world, package_zip(package))
+    problems = client.get(url).context["problems"]
+    found = {(p["file"], p["row"], p["column"]) for p in problems}
+    assert found == {("users.csv", rows[u["sourcedId"]], "email") for u in users[:1] + users[2:]}
+    assert client.post(url, {"action": "apply"}).status_code == 200
+    assert _imported(world) == {}

@@ -226,3 +226,39 @@ def test_a_new_home_town_from_the_roster_moves_the_kpi_rows(world: World, system
     response = _upload(client, world.a.school.pk, _csv(moved), name="moved.csv")
     client.post(response["Location"], {"action": "apply"})
     assert sent_by(taka) == {world.a2.municipality.code}
+
+
+def test_school_e_mail_from_the_roster_and_an_address_already_taken(
+    world: World, system: None
+) -> None:
+    home = world.a.municipality.code
+    header = HEADER + ",学校メール"
+
+    def data(rows: list[str]) -> bytes:
+        return ("\r\n".join([header, *rows]) + "\r\n").encode("utf-8")
+
+    client = _school_client(world)
+    rows = [row + f",{row[:4].lower()}@chu.example.jp" for row in _rows(home)]
+    response = _upload(client, world.a.school.pk, data(rows))
+    client.post(response["Location"], {"action": "apply"})
+    emails = dict(
+        Student._unscoped.filter(student_number__startswith="R").values_list(
+            "student_number", "school_email"
+        )
+    )
+    assert emails == {
+        "R001": "r001@chu.example.jp",
+        "R002": "r002@chu.example.jp",
+        "R003": "r003@chu.example.jp",
+    }
+    # Importing the same file again is no change; another student's address is a problem.
+    other = world.a.students[0]
+    other.school_email = "kept@chu.example.jp"
+    other.save(update_fields=["school_email"])
+    clash = [rows[0], rows[1], rows[2].rsplit(",", 1)[0] + ",kept@chu.example.jp"]
+    response = _upload(client, world.a.school.pk, data(clash))
+    preview = client.get(response["Location"])
+    found = [(p["row"], p["message"]) for p in preview.context["problems"]]
+    assert len(found) == 1 and found[0][0] == 4 and "kept@chu.example.jp" in found[0][1]
+    client.post(response["Location"], {"action": "apply"})
+    assert Student._unscoped.get(student_number="R003").school_email == "r003@chu.example.jp"

@@ -129,6 +129,8 @@ def test_a_request_is_carried_out_and_the_kpis_do_not_change(
         aggregates_rebuild(world.a.consortium)  # KPI ④ from the annual wave too
         keys_before = StudentKeys.objects.get(student_id=me.pk).keys
         old_pseudonym, user_id = me.pseudonym, me.user_id
+        me.school_email = "subject@chu.example.jp"
+        me.save(update_fields=["school_email"])
         lone_user = subject.lone_guardian.user_id
     kpis_before = _kpis(world)
     assert kpis_before["counted"][2026].residence.consortium >= 1  # the KPIs count the subject
@@ -148,6 +150,7 @@ def test_a_request_is_carried_out_and_the_kpis_do_not_change(
         # Pseudonymised in place.
         assert (me.family_name, me.given_name) == (PSEUDONYM_NAME, f"#{me.pk}")
         assert me.romanized_name == "" and me.birth_date is None and me.gender == ""
+        assert me.school_email == ""  # no Google / Microsoft sign-in into the record
         assert me.student_number == f"deleted-{me.pk}" and me.user_id is None
         assert me.pseudonym != old_pseudonym
         assert (me.school_id, me.home_municipality_id) == (
