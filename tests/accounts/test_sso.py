@@ -451,3 +451,24 @@ def test_the_command_adds_lists_and_removes(world: World) -> None:
     call_command("sso_identity", "remove", str(first), stdout=out)
     with system_scope(reason="test"):
         assert SignInIdentity.objects.count() == 1
+
+
+def test_the_sign_in_page_may_post_to_the_providers_only(settings: Any) -> None:
+    """The button's POST is answered with a redirect to the provider, which the
+    content security policy's form-action governs too (Chromium blocks it)."""
+    settings.SOCIALACCOUNT_PROVIDERS = {"ekkyo_oidc": {"APPS": []}}
+    csp = Client().get(reverse("student_sign_in"))["Content-Security-Policy"]
+    assert "form-action 'self';" in csp
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "ekkyo_oidc": {
+            "APPS": [
+                {
+                    "provider_id": "microsoft",
+                    "client_id": "x",
+                    "settings": {"server_url": "https://login.microsoftonline.com/common/v2.0"},
+                }
+            ]
+        }
+    }
+    csp = Client().get(reverse("student_sign_in"))["Content-Security-Policy"]
+    assert "form-action 'self' https://login.microsoftonline.com;" in csp
