@@ -38,6 +38,7 @@ from ekkyo.core.prefectures import CAPITAL_COORDINATES, get_prefecture, town_pos
 from ekkyo.partners.models import Contribution, ContributionKind
 from ekkyo.registry.models import Consortium, Member, Municipality
 
+from .kpi4 import kpi4_construct_names, kpi4_released
 from .models import KeyCount, KpiCode, KpiTarget
 
 YEARS_SHOWN = 5
@@ -534,56 +535,31 @@ def _positions(codes: Iterable[str]) -> dict[str, tuple[float, float]]:
     return found
 
 
-def _kpi4_panel(rows: list[Row], k: int, controlled: bool) -> Panel | None:
-    cells: dict[str, dict[str, int]] = defaultdict(dict)
-    thresholds: dict[str, str] = {}
-    for r in rows:
-        cells[r.a][r.b] = r.n
-        thresholds[r.a] = r.c
-    if not cells:
+def _kpi4_panel(
+    rows: list[Row], k: int, controlled: bool, consortium: Consortium, fy: int
+) -> Panel | None:
+    if not rows:
+        return None
+    released = kpi4_released(rows, k, controlled, kpi4_construct_names(consortium, fy))
+    if not released:
         return None
     table_rows = []
-    names, shares = [], []
-    for construct in sorted(cells):
-        respondents = cells[construct].get("respondents", 0)
-        reaching = min(cells[construct].get("reaching", 0), respondents)
-        # The share says how many reach the threshold (share × respondents):
-        # respondents = reaching + the rest, declared to the gate, and the
-        # share is shown only when both the respondents and the number
-        # reaching may be.
-        gated = _released(
-            {
-                "respondents": Cell(float(respondents), respondents),
-                "reaching": Cell(float(reaching), reaching),
-                "rest": Cell(float(respondents - reaching), respondents - reaching),
-            },
-            (("respondents", ("reaching", "rest")),),
-            k,
-            controlled,
-        )
-        resp = gated["respondents"]
-        share = (
-            Published(reaching / respondents, False, "ok", respondents, k=k)
-            if respondents and not resp.suppressed and not gated["reaching"].suppressed
-            else gated["reaching"]
-            if gated["reaching"].suppressed
-            else gated["respondents"]
-            if resp.suppressed
-            else Published(None, False, "ok", 0, k=k)
-        )
+    labels: list[str] = []
+    shares: list[float | None] = []
+    for f in released:
         table_rows.append(
             (
-                construct,
+                f.label,
                 [
-                    Figure.plain(float(thresholds[construct]), fmt="dec"),
-                    Figure.of(resp),
-                    Figure.of(share, fmt="pct"),
+                    Figure.plain(f.threshold, fmt="dec"),
+                    Figure.of(f.respondents),
+                    Figure.of(f.share, fmt="pct"),
                 ],
             )
         )
-        names.append(construct)
+        labels.append(f.label)
         shares.append(
-            None if share.suppressed or share.value is None else round(share.value * 100, 1)
+            None if f.share.suppressed or f.share.value is None else round(f.share.value * 100, 1)
         )
     return Panel(
         "kpi4",
@@ -591,7 +567,7 @@ def _kpi4_panel(rows: list[Row], k: int, controlled: bool) -> Panel | None:
         [_("Threshold"), _("Respondents"), _("Share reaching")],
         table_rows,
         {
-            "data": [{"type": "bar", "x": names, "y": shares, "name": _("Share reaching")}],
+            "data": [{"type": "bar", "x": labels, "y": shares, "name": _("Share reaching")}],
             "layout": {"yaxis": {"range": [0, 100], "ticksuffix": "%"}},
         },
         note=_(
@@ -762,7 +738,7 @@ def consortium_dashboard(
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))
-    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, True)
+    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, True, consortium, fy)
     if kpi4:
         d.panels.append(kpi4)
     d.panels.append(_contributions_panel(consortium, fy, Q()))
@@ -815,7 +791,7 @@ def member_dashboard(
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, True))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, True))
-    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, True)
+    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, True, consortium, fy)
     if kpi4:
         d.panels.append(kpi4)
     d.panels.append(_contributions_panel(consortium, fy, Q(municipality__code=code)))
@@ -857,7 +833,7 @@ def school_dashboard(
     months = {(a, c): n for (a, c), n in _by(rows, "month", "a", "c", fy=fy).items()}
     d.panels.append(_monthly_panel(fy, months, k, controlled))
     d.panels.append(_relations_panel(_by(rows, "rel", "b", "a", fy=fy), k, controlled))
-    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, controlled)
+    kpi4 = _kpi4_panel([r for r in rows if r.dim == "kpi4"], k, controlled, consortium, fy)
     if kpi4:
         d.panels.append(kpi4)
     return d

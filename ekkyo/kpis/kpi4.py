@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count
 
-from ekkyo.core import kpi
+from ekkyo.core import disclosure, kpi
+from ekkyo.core.disclosure import Cell, Published
 from ekkyo.people.models import Student
 from ekkyo.registry.models import Consortium, School
 
@@ -82,10 +85,43 @@ def wave_records(scores: object, homes: dict[str, str | None], constructs: Itera
     return records, by_school
 
 
+def annual_wave(consortium: Consortium, fy: int) -> Any:
+    """The FY's annual wave KPI ④ is counted from: the one with most responses."""
+    from ekkyo.surveys.models import Wave
+
+    return (
+        Wave.objects.filter(consortium=consortium, kind="annual", fiscal_year=fy)
+        .annotate(count=Count("responses"))
+        .order_by("-count", "pk")
+        .select_related("instrument")
+        .first()
+    )
+
+
+def kpi4_construct_names(consortium: Consortium, fy: int) -> dict[str, str]:
+    """Construct code -> its name in the active language, from the instrument
+    of the FY's annual wave (cached with the aggregates' version)."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    from .aggregates import current_version
+
+    lang = "en" if (get_language() or "ja").startswith("en") else "ja"
+    key = f"kpi4-names:{consortium.pk}:{fy}:{lang}:v{current_version(consortium.pk)}"
+    names: dict[str, str] | None = cache.get(key)
+    if names is None:
+        wave = annual_wave(consortium, fy)
+        names = {}
+        if wave is not None:
+            for c in wave.instrument.parsed().constructs:
+                names[c.code] = (c.name_en if lang == "en" else c.name_ja) or c.name_ja or c.code
+        cache.set(key, names, 600)
+    return names
+
+
 def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
     """KPI ④ rows of each FY's annual wave (the one with most responses). Returns rows written."""
     from ekkyo.core.instrument import kpi4_thresholds
-    from ekkyo.surveys.models import Wave
     from ekkyo.surveys.reports import wave_scores
 
     from .aggregates import memberships
@@ -95,13 +131,7 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
     homes: dict[str, str | None] | None = None
     rows: list[KeyCount] = []
     for fy in fys:
-        wave = (
-            Wave.objects.filter(consortium=consortium, kind="annual", fiscal_year=fy)
-            .annotate(count=Count("responses"))
-            .order_by("-count", "pk")
-            .select_related("instrument")
-            .first()
-        )
+        wave = annual_wave(consortium, fy)
         if wave is None:
             continue
         inst = wave.instrument.parsed()
@@ -130,3 +160,99 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
     KeyCount.objects.filter(consortium=consortium, dim="kpi4").delete()
     KeyCount.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+# --- Publishing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpi4Figure:
+    """One construct's KPI ④ figure as it may be published to a reader."""
+
+    construct: str
+    threshold: float
+    respondents: Published
+    share: Published  # a fraction 0..1, or suppressed (with the reason)
+    name: str = ""  # the construct's name in the reader's language
+
+    @property
+    def label(self) -> str:
+        return self.name or self.construct
+
+
+def kpi4_released(
+    rows: Iterable[Any], k: int, controlled: bool = True, names: dict[str, str] | None = None
+) -> list[Kpi4Figure]:
+    """KPI ④ rows (``dim="kpi4"`` of one scope) through the publishing gate.
+
+    The share says how many reach the threshold (share × respondents), so
+    respondents = reaching + the rest is declared to the gate, and the share
+    is shown only when both the respondents and the number reaching may be.
+    ``controlled=False`` is for the school's own coordinator (no control)."""
+    cells: dict[str, dict[str, int]] = defaultdict(dict)
+    thresholds: dict[str, str] = {}
+    for r in rows:
+        cells[r.a][r.b] = r.n
+        thresholds[r.a] = r.c
+    out = []
+    for construct in sorted(cells):
+        respondents = cells[construct].get("respondents", 0)
+        reaching = min(cells[construct].get("reaching", 0), respondents)
+        figures = {
+            "respondents": Cell(float(respondents), respondents),
+            "reaching": Cell(float(reaching), reaching),
+            "rest": Cell(float(respondents - reaching), respondents - reaching),
+        }
+        if controlled:
+            gated = disclosure.publish(
+                disclosure.Publication(figures, (("respondents", ("reaching", "rest")),)), k=k
+            ).figures
+        else:
+            gated = {key: Published(c.value, False, "ok", c.n, k=k) for key, c in figures.items()}
+        resp, reach = gated["respondents"], gated["reaching"]
+        if respondents and not resp.suppressed and not reach.suppressed:
+            share = Published(reaching / respondents, False, "ok", respondents, k=k)
+        elif reach.suppressed:
+            share = reach
+        elif resp.suppressed:
+            share = resp
+        else:
+            share = Published(None, False, "ok", 0, k=k)
+        name = (names or {}).get(construct, "")
+        out.append(Kpi4Figure(construct, float(thresholds[construct]), resp, share, name))
+    return out
+
+
+def kpi4_figures(
+    consortium: Consortium, fy: int, *, muni: str = "", school: str = "", controlled: bool = True
+) -> list[Kpi4Figure]:
+    """The released KPI ④ figures of the consortium (no code), a member town
+    (``muni``: by home) or a school, for one FY."""
+    return kpi4_figures_by_town(consortium, fy, [muni], school=school, controlled=controlled).get(
+        muni, []
+    )
+
+
+def kpi4_figures_by_town(
+    consortium: Consortium,
+    fy: int,
+    towns: Iterable[str],
+    *,
+    school: str = "",
+    controlled: bool = True,
+) -> dict[str, list[Kpi4Figure]]:
+    """:func:`kpi4_figures` for several rows at once (``""``: the consortium
+    or the school), in one query; rows without respondents are left out."""
+    wanted = list(towns)
+    rows: dict[str, list[KeyCount]] = defaultdict(list)
+    for row in KeyCount.objects.filter(
+        consortium=consortium, fy=fy, dim="kpi4", muni__in=wanted, school=school, programme=""
+    ).only("muni", "a", "b", "c", "n"):
+        rows[row.muni].append(row)
+    if not rows:
+        return {}
+    names = kpi4_construct_names(consortium, fy)
+    k = int(consortium.disclosure_k)
+    return {
+        town: kpi4_released(rows[town], k, controlled, names) for town in wanted if town in rows
+    }

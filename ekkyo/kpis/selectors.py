@@ -10,7 +10,7 @@ every export is audited with its specific event (``kpis.events``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -26,6 +26,7 @@ from ekkyo.tenancy.access import refuse as _refuse
 from ekkyo.tenancy.actor import Actor
 
 from . import events
+from .kpi4 import Kpi4Figure, kpi4_figures, kpi4_figures_by_town
 from .models import AnnualReport, KpiBaseline, KpiCode, KpiTarget, ReportStatus
 from .services import figures_table
 
@@ -159,6 +160,26 @@ def annual_report_for(*, actor: Actor, report_id: int) -> AnnualReport:
 
 
 @dataclass(frozen=True)
+class Kpi4Line:
+    """KPI ④ of one row of a file: the consortium (``code`` None) or a member."""
+
+    code: str | None
+    member: str
+    figures: list[Kpi4Figure]
+
+
+def kpi4_lines(*, consortium: Consortium, fy: int, table: dict[str, Any]) -> list[Kpi4Line]:
+    """KPI ④ for the consortium and the member rows of ``table`` (those the
+    reader sees), through the publishing gate (``kpis.kpi4.kpi4_released``)."""
+    members = [(m["code"], str(m["member"])) for m in table["members"]]
+    figures = kpi4_figures_by_town(consortium, fy, ["", *(code for code, _m in members)])
+    rows = [(None, _("Consortium (distinct students)")), *members]
+    return [
+        Kpi4Line(code, name, figures[code or ""]) for code, name in rows if (code or "") in figures
+    ]
+
+
+@dataclass(frozen=True)
 class KpiWorkbook:
     consortium: Consortium
     fy: int
@@ -166,6 +187,7 @@ class KpiWorkbook:
     past: dict[int, dict[str, Any]]  # earlier FYs' tables
     reports: dict[int | None, AnnualReport]
     pk_of: dict[str, int]  # municipality code -> pk
+    kpi4: list[Kpi4Line] = field(default_factory=list)
 
 
 def export_scope(actor: Actor) -> str:
@@ -202,6 +224,7 @@ def kpi_workbook_data(*, actor: Actor, fy: int) -> KpiWorkbook:
         past={y: export_table(actor=actor, fy=y)[1] for y in range(fy - 4, fy)},
         reports=latest_reports(consortium=consortium, fy=fy),
         pk_of=municipality_pks([m["code"] for m in table["members"]]),
+        kpi4=kpi4_lines(consortium=consortium, fy=fy, table=table),
     )
     audit_record(
         actor=actor,
@@ -224,6 +247,7 @@ def report_csv_data(*, actor: Actor, fy: int) -> KpiWorkbook:
         past={},
         reports=latest_reports(consortium=consortium, fy=fy),
         pk_of=municipality_pks([row["code"] for row in table["members"]]),
+        kpi4=kpi4_lines(consortium=consortium, fy=fy, table=table),
     )
     audit_record(
         actor=actor,
@@ -245,6 +269,7 @@ class ReportPdf:
     cells: dict[str, Any]
     trend: dict[str, list[Any]]
     report: AnnualReport | None
+    kpi4: list[Kpi4Figure] = field(default_factory=list)
 
 
 def report_pdf_data(*, actor: Actor, fy: int, municipality_code: str = "") -> ReportPdf:
@@ -272,6 +297,7 @@ def report_pdf_data(*, actor: Actor, fy: int, municipality_code: str = "") -> Re
         cells=cells,
         trend=trend,
         report=report,
+        kpi4=kpi4_figures(consortium, fy, muni=code or ""),
     )
     audit_record(
         actor=actor,

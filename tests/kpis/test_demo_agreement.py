@@ -16,6 +16,8 @@ from pypdf import PdfReader
 from ekkyo.accounts.models import Membership
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.kpis.dashboards import consortium_dashboard
+from ekkyo.kpis.exports import kpi4_title
+from ekkyo.kpis.kpi4 import kpi4_figures
 from ekkyo.kpis.models import KpiCode
 from ekkyo.kpis.publication import SUPPRESSED_MARKER
 from ekkyo.kpis.services import aggregated_figures, figures_table, kpi_figures
@@ -79,3 +81,26 @@ def test_every_output_agrees_with_the_counting_module(system: None) -> None:
         row = "".join(str(KpiCode(code).label).split()) + ("–" if target is None else str(target))
         shown = SUPPRESSED_MARKER if exported[code] == SUPPRESSED_MARKER else n
         assert f"{row}{shown}" in flat, (code, row, shown)
+    # KPI ④: the dashboard panel, the workbook's sheet, the CSV and the PDF
+    # show the same released figures (ekkyo.kpis.kpi4, by ekkyo.core.kpi).
+    released = kpi4_figures(consortium, fy)
+    assert released, "the demo's annual wave feeds KPI ④"
+    panel = next(p for p in d.panels if p.id == "kpi4")
+    assert [row[0] for row in panel.rows] == [f.label for f in released]
+    sheet = wb["kpi4"]
+    consortium_rows = [
+        [c.value for c in row]
+        for row in sheet.iter_rows(min_row=5)
+        if row[0].value == sheet["A5"].value  # the consortium's rows come first
+    ]
+    assert [r[1] for r in consortium_rows] == [f.label for f in released]
+    assert all(f.name and f.name != f.construct for f in released)  # the instrument names them
+    for row, f in zip(consortium_rows, released, strict=True):
+        assert row[2] == f.threshold
+        assert row[3] == (SUPPRESSED_MARKER if f.respondents.suppressed else f.respondents.value)
+        # XLSX keeps 15 significant digits of a float.
+        assert row[4] == (SUPPRESSED_MARKER if f.share.suppressed else pytest.approx(f.share.value))
+    csv_text = admin.get(reverse("kpis:report_csv", args=[fy])).content
+    for f in released:
+        assert kpi4_title(f) in csv_text.decode("utf-8-sig")
+        assert "".join(kpi4_title(f).split()) in flat

@@ -73,3 +73,31 @@ def test_a_threshold_reached_exactly_counts(world: World, system: None) -> None:
     )  # fmt: skip
     aggregates_rebuild(world.a.consortium)
     assert _cells(world)[("", "")] == (1, 1)
+
+
+def test_files_carry_kpi4_through_the_gate_for_the_readers_rows_only(
+    world: World, system: None
+) -> None:
+    """The report CSV (like the workbook and the PDF) holds KPI ④ for the
+    consortium and the reader's own town; small groups read the marker."""
+    import csv
+    import io
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from ekkyo.core.disclosure import SUPPRESSED_MARKER
+    from ekkyo.tenancy.principal import Role
+
+    a, a2 = world.a, world.a2
+    away = a.students[0]
+    Student._unscoped.filter(pk=away.pk).update(home_municipality=a2.municipality)
+    for student in a.students:
+        _answer(world, student=student, value=5)
+    aggregates_rebuild(a.consortium)
+    town = Client()
+    town.force_login(a.users[Role.MUNICIPALITY_STAFF])
+    body = town.get(reverse("kpis:report_csv", args=[2026])).content.decode("utf-8-sig")
+    rows = [r for r in csv.reader(io.StringIO(body)) if len(r) > 3 and r[3].startswith("KPI ④")]
+    assert {r[1] for r in rows} == {"", a.municipality.code}  # not A2's row
+    assert rows and all(r[5] == SUPPRESSED_MARKER for r in rows)  # 3 and 2 respondents < k
