@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # What runs each kind of job: ``handler(actor, job, progress) -> result dict``.
 HANDLERS: dict[str, str] = {
     JobKind.ROSTER_APPLY: "ekkyo.people.services.roster_apply_job",
+    JobKind.ONEROSTER_APPLY: "ekkyo.people.oneroster_services.oneroster_apply_job",
     JobKind.SURVEY_REMIND: "ekkyo.surveys.services.wave_remind_job",
     JobKind.KPI_RECOUNT: "ekkyo.kpis.aggregates_job.kpi_recount_job",
 }

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -58,6 +58,8 @@ from ekkyo.core.oneroster import (
     normalize_board_code,
     parse_oneroster,
 )
+from ekkyo.jobs.models import Job, JobKind, JobStatus
+from ekkyo.jobs.services import JobError, Progress, job_start
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
 from ekkyo.tenancy.access import Grant, access
@@ -603,7 +605,9 @@ def oneroster_import(
 
 
 @transaction.atomic
-def oneroster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
+def oneroster_apply(
+    *, actor: Actor, import_id: int, on_checked: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Apply a previewed upload; all-or-nothing. Re-applying is a no-op.
 
     The upload is locked while it is applied, so a double click waits for the
@@ -620,12 +624,62 @@ def oneroster_apply(*, actor: Actor, import_id: int) -> dict[str, int]:
     check = oneroster_batch_check(actor=actor, batch=batch)
     if not check.ok:
         raise OneRosterRejected(check)
+    if on_checked is not None:  # the job's page: the package is read, now it is written
+        on_checked(len(check.students))
     written = oneroster_import(actor=actor, check=check, batch=batch)
     batch.status = ImportStatus.APPLIED
     batch.result = written.counts
     batch.content = b""
     batch.save(update_fields=["status", "result", "content"])
     return written.counts
+
+
+@transaction.atomic
+def oneroster_apply_start(*, actor: Actor, import_id: int) -> Job:
+    """Hand the apply of a previewed package to the queue; returns its job.
+
+    Enqueued when this transaction commits; a second click while the first
+    job waits or runs returns that job (and the apply itself is a no-op for
+    an applied upload)."""
+    batch = oneroster_batch(actor=actor, import_id=import_id)
+    running = Job._unscoped.filter(  # safe: jobs of the upload oneroster_batch() just checked
+        kind=JobKind.ONEROSTER_APPLY,
+        params__import_id=batch.pk,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+    ).first()
+    if running is not None:
+        return running
+    return job_start(
+        actor=actor,
+        kind=JobKind.ONEROSTER_APPLY,
+        consortium_id=batch.consortium_id,
+        params={"import_id": batch.pk},
+    )
+
+
+def oneroster_apply_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
+    """The queue's side of :func:`oneroster_apply_start`: checked again and
+    all-or-nothing as ever; an applied upload gives its stored counts."""
+    from django.urls import reverse
+
+    import_id = int(job.params["import_id"])
+    progress.link(reverse("people:oneroster_preview", kwargs={"import_id": import_id}))
+    # safe: the job's own upload, checked by oneroster_apply_start; oneroster_apply checks again
+    batch = RosterImport._unscoped.filter(pk=import_id).first()
+    if batch is None or batch.status == ImportStatus.DISCARDED:
+        raise JobError(gettext_noop("This upload was discarded. Upload the file again."))
+    if batch.status == ImportStatus.APPLIED:
+        return dict(batch.result)
+    try:
+        counts = oneroster_apply(actor=actor, import_id=import_id, on_checked=progress.total)
+    except OneRosterRejected as exc:
+        raise JobError(
+            gettext_noop("The package has %(n)s problems; nothing was imported."),
+            n=len(exc.check.problems),
+        ) from exc
+    except OneRosterRefused as exc:
+        raise JobError(exc.message) from exc
+    return counts
 
 
 @transaction.atomic

@@ -34,8 +34,7 @@ from .forms import OneRosterUploadForm, RosterUploadForm, StudentFilterForm
 from .models import ImportKind, ImportStatus, Student
 from .oneroster_services import (
     OneRosterRefused,
-    OneRosterRejected,
-    oneroster_apply,
+    oneroster_apply_start,
     oneroster_batch,
     oneroster_batch_check,
     oneroster_discard,
@@ -337,23 +336,13 @@ def oneroster_preview(request: HttpRequest, import_id: int) -> HttpResponse:
             return redirect("people:oneroster_import")
         if action != "apply":
             return HttpResponseBadRequest(_("Unknown action."))
-        try:
-            result = oneroster_apply(actor=actor, import_id=batch.pk)
-        except OneRosterRejected:
-            messages.error(request, _("The package has problems; nothing was imported."))
-        except OneRosterRefused as exc:
-            messages.error(request, exc.message)
-            return redirect("people:oneroster_import")
-        else:
-            messages.success(
-                request,
-                _(
-                    "OneRoster package imported: %(created)s new, %(updated)s updated, "
-                    "%(unchanged)s unchanged, %(left)s marked as left."
-                )
-                % result,
-            )
-            return redirect("people:oneroster_preview", import_id=batch.pk)
+        check = oneroster_batch_check(actor=actor, batch=batch)
+        if check.ok:
+            # The apply runs on the queue (all-or-nothing, checked again there);
+            # its page shows the progress and links back here when done.
+            job = oneroster_apply_start(actor=actor, import_id=batch.pk)
+            return redirect("jobs:job_detail", job_id=job.pk)
+        messages.error(request, _("The package has problems; nothing was imported."))
     check = oneroster_batch_check(actor=actor, batch=batch)
     return render(
         request,
