@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ekkyo.audit.services import audit_record, snapshot
+from ekkyo.bulk import bulk_update_fields
 from ekkyo.core import allocation as da
 from ekkyo.people.models import Consent, ConsentPurpose, Student
 from ekkyo.programmes.models import OFFLINE_KINDS, Programme
@@ -640,8 +641,9 @@ def round_allocate(*, actor: Actor, round_id: int) -> AllocationSummary:
             counts["not_placed"] += 1
     for a in applications:
         a.version += 1
-    Application._unscoped.bulk_update(  # safe: the applications of the checked round
-        applications, ["status", "placed_programme", "outcome", "version"], batch_size=500
+    # safe: the applications of the checked round (one UPDATE on PostgreSQL)
+    bulk_update_fields(
+        Application, applications, ["status", "placed_programme", "outcome", "version"]
     )
     summary = AllocationSummary(
         considered=len(eligible),

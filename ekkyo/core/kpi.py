@@ -700,36 +700,50 @@ def kpi4_share(
     elif fy is not None:
         fiscal_year_bounds(fy)
 
-    # (construct, student) -> score, and the homes each respondent was seen with.
-    scores: dict[tuple[str, str], float] = {}
-    homes: dict[tuple[str, str], set[str]] = {}
+    # Per construct: student -> score, and the homes each respondent was seen
+    # with (one pass; this runs over every answer of a national wave).
+    scores: dict[str, dict[str, float]] = {c: {} for c in thresholds}
+    homes: dict[str, dict[str, set[str]]] = {c: {} for c in thresholds}
     for r in records:
-        if r.construct not in thresholds or math.isnan(r.score):
+        by_student = scores.get(r.construct)
+        score = r.score
+        if by_student is None or score != score:  # not configured, or NaN (no score)
             continue
-        key = (r.construct, r.student)
-        previous = scores.setdefault(key, r.score)
-        if previous != r.score:
+        student = r.student
+        previous = by_student.setdefault(student, score)
+        if previous != score:
             raise ValueError(
-                f"student {r.student!r} has two scores for {r.construct!r}: {previous}, {r.score}"
+                f"student {student!r} has two scores for {r.construct!r}: {previous}, {score}"
             )
-        if r.home_municipality is not None:
-            homes.setdefault(key, set()).add(r.home_municipality)
+        home = r.home_municipality
+        if home is not None:
+            seen = homes[r.construct].get(student)
+            if seen is None:
+                homes[r.construct][student] = {home}
+            else:
+                seen.add(home)
 
-    tallies: dict[str, tuple[list[int], dict[str, list[int]]]] = {
-        c: ([0, 0], {m: [0, 0] for m in sorted(members)} if members is not None else {})
-        for c in thresholds
-    }
-    for (construct, student), score in scores.items():
-        reached = int(score >= thresholds[construct])
-        total, towns = tallies[construct]
-        total[0] += 1
-        total[1] += reached
-        for home in homes.get((construct, student), ()):
-            if members is not None and home not in members:
-                continue
-            cell = towns.setdefault(home, [0, 0])
-            cell[0] += 1
-            cell[1] += reached
+    tallies: dict[str, tuple[list[int], dict[str, list[int]]]] = {}
+    for construct, by_student in scores.items():
+        threshold = thresholds[construct]
+        total = [0, 0]
+        towns: dict[str, list[int]] = (
+            {m: [0, 0] for m in sorted(members)} if members is not None else {}
+        )
+        construct_homes = homes[construct]
+        for student, score in by_student.items():
+            reached = 1 if score >= threshold else 0
+            total[0] += 1
+            total[1] += reached
+            for home in construct_homes.get(student, ()):
+                if members is not None and home not in members:
+                    continue
+                cell = towns.get(home)
+                if cell is None:
+                    cell = towns[home] = [0, 0]
+                cell[0] += 1
+                cell[1] += reached
+        tallies[construct] = (total, towns)
 
     return Kpi4Shares(
         fy=fy,

@@ -22,6 +22,10 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from ekkyo.bulk import copy_available, insert_rows, reserve_ids
+
+__all__ = ["bulk_insert", "copy_available", "insert_rows", "reserve_ids"]
+
 M = TypeVar("M", bound=Model)
 
 #: Field types whose Python values psycopg writes correctly as they are
@@ -52,26 +56,6 @@ _AS_IS = frozenset(
 #: Rows per ``bulk_create`` statement on SQLite (its limit is 32,766 variables
 #: per statement; Django splits further when a model has many columns).
 SQLITE_BATCH = 5000
-
-
-def copy_available() -> bool:
-    """Whether the COPY path is used (PostgreSQL through psycopg 3)."""
-    return connection.vendor == "postgresql"
-
-
-def reserve_ids(model: type[Model], n: int) -> list[int]:
-    """``n`` fresh ids from the model's primary-key sequence (PostgreSQL)."""
-    if n == 0:
-        return []
-    table = model._meta.db_table
-    pk = model._meta.pk
-    assert pk is not None
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, n],
-        )
-        return [row[0] for row in cur.fetchall()]
 
 
 def bulk_insert(model: type[M], objs: Sequence[M], *, using_copy: bool | None = None) -> list[M]:

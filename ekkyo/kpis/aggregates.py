@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ekkyo.bulk import insert_rows
 from ekkyo.core import kpi
 from ekkyo.core.fiscal import fiscal_year_of
 from ekkyo.core.kpi_aggregates import Activity, Key, StudentInfo, key_delta, student_keys
@@ -139,22 +140,21 @@ def aggregates_rebuild(consortium: Consortium, *, today: date | None = None) -> 
         acts = _activities({"student__consortium": consortium})
         counts: dict[Key, int] = defaultdict(int)
         rows = []
+        now = timezone.now()
         for sid, activities in acts.items():
             if sid not in infos:
                 continue
             keys = student_keys(infos[sid][1], activities, members, fys, until=today)
             for k in keys:
                 counts[k] += 1
-            rows.append(StudentKeys(student_id=sid, consortium=consortium, keys=sorted(keys)))
+            rows.append((sid, consortium.pk, sorted(keys), now))
         StudentKeys.objects.filter(consortium=consortium).delete()
-        StudentKeys.objects.bulk_create(rows, batch_size=2000)
+        insert_rows(StudentKeys, ["student_id", "consortium_id", "keys", "updated_at"], rows)
         KeyCount.objects.filter(consortium=consortium).delete()
-        KeyCount.objects.bulk_create(
-            (
-                KeyCount(consortium=consortium, n=n, **dict(zip(_FIELDS, k, strict=True)))
-                for k, n in counts.items()
-            ),
-            batch_size=2000,
+        insert_rows(
+            KeyCount,
+            ["consortium_id", *_FIELDS, "n"],
+            [(consortium.pk, *k, n) for k, n in counts.items()],
         )
         kpi4_rebuild(consortium, fys)  # KPI ④ from the annual waves, by the core
         bump_version(consortium.pk)

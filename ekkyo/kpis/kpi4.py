@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from ekkyo.bulk import insert_rows
 from ekkyo.core import disclosure, kpi
 from ekkyo.core.disclosure import Cell, Published
 from ekkyo.people.models import Student
@@ -89,9 +90,12 @@ def annual_wave(consortium: Consortium, fy: int) -> Any:
     """The FY's annual wave KPI ④ is counted from: the one with most responses."""
     from ekkyo.surveys.models import Wave
 
+    waves = Wave.objects.filter(consortium=consortium, kind="annual", fiscal_year=fy)
+    if len(ids := list(waves.values_list("pk", flat=True)[:2])) < 2:
+        # One annual wave (the usual case): no need to count its responses.
+        return waves.filter(pk__in=ids).select_related("instrument").first()
     return (
-        Wave.objects.filter(consortium=consortium, kind="annual", fiscal_year=fy)
-        .annotate(count=Count("responses"))
+        waves.annotate(count=Count("responses"))
         .order_by("-count", "pk")
         .select_related("instrument")
         .first()
@@ -158,7 +162,16 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
             if code:
                 rows += _rows(consortium, fy, kpi.kpi4_share(recs, thresholds, fy), school=code)
     KeyCount.objects.filter(consortium=consortium, dim="kpi4").delete()
-    KeyCount.objects.bulk_create(rows, batch_size=2000)
+    insert_rows(
+        KeyCount,
+        [f.attname for f in KeyCount._meta.concrete_fields if not f.primary_key],
+        [
+            tuple(
+                getattr(r, f.attname) for f in KeyCount._meta.concrete_fields if not f.primary_key
+            )
+            for r in rows
+        ],
+    )
     return len(rows)
 
 

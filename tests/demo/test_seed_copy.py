@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Max
 
 from ekkyo.allocation.models import Application, ApplicationChoice, Seat
+from ekkyo import bulk as shared_bulk
 from ekkyo.demo import bulk
 from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, Student
@@ -47,6 +48,7 @@ def test_copy_path_writes_what_the_orm_path_writes(
     by_copy = _counts()
     encrypted = Response._base_manager.exclude(class1_encrypted="").count()
     monkeypatch.setattr(bulk, "copy_available", lambda: False)
+    monkeypatch.setattr(shared_bulk, "copy_available", lambda: False)
     call_command("seed_demo", *SMALL, "--reset", stdout=StringIO())
     assert _counts() == by_copy
     assert Response._base_manager.exclude(class1_encrypted="").count() == encrypted > 0

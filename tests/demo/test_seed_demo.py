@@ -107,3 +107,21 @@ def test_seed_fills_participation_for_two_fiscal_years(system: None) -> None:
         arrival__lte=fiscal_year_bounds(fy - 1)[1], departure__gt=fiscal_year_bounds(fy - 1)[1]
     )
     assert crossing.exists(), "a stay that crosses 31 March"
+
+
+def test_seeded_survey_tokens_and_answers_are_what_the_survey_pages_use(system: None) -> None:
+    """The seeder writes tokens and answers as plain rows: a printed token
+    still opens the student's survey, and answers pass the instrument's checks."""
+    from ekkyo.surveys.models import Response, SurveyToken
+    from ekkyo.surveys.services import student_token, token_hash, validate_answers
+
+    _seed()
+    token = SurveyToken._unscoped.select_related("wave", "student").order_by("pk").first()
+    assert token is not None
+    assert token.token_hash == token_hash(student_token(token.wave, token.student))
+    response = Response._unscoped.select_related("wave__instrument").order_by("pk").first()
+    assert response is not None and response.answers
+    inst = response.wave.instrument.parsed()
+    plain, _sensitive = validate_answers(inst, response.answers)
+    assert plain == response.answers
+    assert response.respondent == Student._unscoped.get(pseudonym=response.respondent).pseudonym
