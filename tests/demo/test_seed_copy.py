@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max
 
-from ekkyo.allocation.models import Application, ApplicationChoice, Seat
 from ekkyo import bulk as shared_bulk
+from ekkyo.allocation.models import Application, ApplicationChoice, Seat
 from ekkyo.demo import bulk
 from ekkyo.participation.models import Attendance, Residence, Stay
 from ekkyo.people.models import Consent, Guardian, GuardianLink, Student
