@@ -27,6 +27,7 @@ from ekkyo.tenancy.principal import Principal
 class JobKind(models.TextChoices):
     ROSTER_APPLY = "roster.apply", _("Roster import")
     ONEROSTER_APPLY = "oneroster.apply", _("OneRoster import")
+    TEAMS_FORM = "teams.form", _("Team formation")
     SURVEY_REMIND = "survey.remind", _("Survey reminders to guardians")
     KPI_RECOUNT = "kpi.recount", _("KPI recount")
 

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 HANDLERS: dict[str, str] = {
     JobKind.ROSTER_APPLY: "ekkyo.people.services.roster_apply_job",
     JobKind.ONEROSTER_APPLY: "ekkyo.people.oneroster_services.oneroster_apply_job",
+    JobKind.TEAMS_FORM: "ekkyo.teams.services.teamset_form_job",
     JobKind.SURVEY_REMIND: "ekkyo.surveys.services.wave_remind_job",
     JobKind.KPI_RECOUNT: "ekkyo.kpis.aggregates_job.kpi_recount_job",
 }

@@ -44,8 +44,8 @@ class ReportRow:
 
 
 def _frame(wave: Wave, *, include_class1: bool) -> pd.DataFrame:
-    # safe: figures' raw material; callers checked the reader's right to the figures
     records = list(
+        # safe: figures' raw material; callers checked the reader's right to the figures
         Response._unscoped.filter(wave=wave)
         .annotate(answers_text=Cast("answers", TextField()))
         .values_list(

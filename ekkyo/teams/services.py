@@ -31,6 +31,8 @@ from ekkyo.accounts.models import User
 from ekkyo.allocation.models import ApplicationChoice
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import teams as core
+from ekkyo.jobs.models import Job, JobKind, JobStatus
+from ekkyo.jobs.services import JobError, Progress, job_start
 from ekkyo.partners.models import Partner
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import ProgrammeKind
@@ -162,6 +164,95 @@ def _user(actor: Actor) -> User | None:
 
 
 # --- forming, moving, publishing -------------------------------------------------
+
+
+#: From this many participants, forming teams runs on the task queue (its page
+#: shows the progress); smaller programmes are formed while the page waits.
+QUEUE_FROM_STUDENTS = 150
+
+
+@transaction.atomic
+def teamset_form_start(
+    *,
+    actor: Actor,
+    programme_id: int,
+    team_size: int,
+    weights: core.Weights | None = None,
+    method: str = "auto",
+    previous_id: int | None = None,
+    name: str = "",
+    time_limit: float = 10.0,
+) -> Job:
+    """Hand the forming of a large programme's teams to the queue; returns the job.
+
+    The same checks as :func:`teamset_form` first (so a refusal is shown on the
+    form at once); a second click while a job of the programme waits or runs
+    returns that job."""
+    programme = programme_managed(actor=actor, programme_id=programme_id)
+    if programme.kind != ProgrammeKind.ONLINE:
+        raise TeamError(_("Teams are formed for online programmes only."))
+    if method not in METHODS:
+        raise TeamError(_("Unknown method."))
+    if team_size < 2:
+        raise TeamError(_("A team needs at least two students."))
+    if previous_id is not None:
+        previous = access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
+        if previous.programme_id != programme.pk:
+            raise TeamError(_("The previous team set belongs to another programme."))
+    running = Job._unscoped.filter(  # safe: jobs of the programme programme_managed() checked
+        kind=JobKind.TEAMS_FORM,
+        params__programme_id=programme.pk,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+    ).first()
+    if running is not None:
+        return running
+    return job_start(
+        actor=actor,
+        kind=JobKind.TEAMS_FORM,
+        consortium_id=programme.consortium_id,
+        params={
+            "programme_id": programme.pk,
+            "team_size": team_size,
+            "weights": dataclasses.asdict(weights or core.Weights()),
+            "method": method,
+            "previous_id": previous_id,
+            "name": name,
+            "time_limit": time_limit,
+        },
+        rows_total=len(participants(programme)),
+    )
+
+
+def teamset_form_job(actor: Actor, job: Job, progress: Progress) -> dict[str, Any]:
+    """The queue's side of :func:`teamset_form_start`. The set is written in
+    the same transaction as the job's note of it, so a retried job finds its
+    set and forms nothing twice."""
+    from django.urls import reverse
+
+    done = (job.result or {}).get("team_set")
+    # safe: the set this job wrote, if any (the job is the system's own)
+    if done and TeamSet._unscoped.filter(pk=done).exists():
+        progress.link(reverse("teams:set_detail", kwargs={"team_set_id": done}))
+        return dict(job.result)
+    p = job.params
+    try:
+        with transaction.atomic():
+            team_set = teamset_form(
+                actor=actor,
+                programme_id=int(p["programme_id"]),
+                team_size=int(p["team_size"]),
+                weights=core.Weights(**p.get("weights", {})),
+                method=str(p.get("method", "auto")),
+                previous_id=p.get("previous_id"),
+                name=str(p.get("name", "")),
+                time_limit=float(p.get("time_limit", 10.0)),
+            )
+            result = {"team_set": team_set.pk, "teams": team_set.teams.count()}
+            Job._unscoped.filter(pk=job.pk).update(result=result)  # safe: the running job
+    except TeamError as exc:
+        raise JobError(str(exc.message)) from exc
+    progress.link(reverse("teams:set_detail", kwargs={"team_set_id": team_set.pk}))
+    return result
 
 
 @transaction.atomic

@@ -56,17 +56,23 @@ def programme_sets(request: HttpRequest, programme_id: int) -> HttpResponse:
     form = FormTeamsForm(request.POST or None, team_sets=sets)
     if request.method == "POST" and form.is_valid():
         previous = form.cleaned_data["previous"]
+        asked = {
+            "actor": actor,
+            "programme_id": programme.pk,
+            "team_size": form.cleaned_data["team_size"],
+            "weights": Weights(**form.weights()),
+            "method": form.cleaned_data["method"],
+            "previous_id": previous.pk if previous is not None else None,
+            "name": form.cleaned_data["name"],
+            "time_limit": FORM_TIME_LIMIT,
+        }
         try:
-            team_set = services.teamset_form(
-                actor=actor,
-                programme_id=programme.pk,
-                team_size=form.cleaned_data["team_size"],
-                weights=Weights(**form.weights()),
-                method=form.cleaned_data["method"],
-                previous_id=previous.pk if previous is not None else None,
-                name=form.cleaned_data["name"],
-                time_limit=FORM_TIME_LIMIT,
-            )
+            if len(selectors.participants(programme)) >= services.QUEUE_FROM_STUDENTS:
+                # A large programme: formed on the queue; its page shows the
+                # progress and links to the new set.
+                job = services.teamset_form_start(**asked)
+                return redirect("jobs:job_detail", job_id=job.pk)
+            team_set = services.teamset_form(**asked)
         except services.TeamError as exc:
             form.add_error(None, exc.message)
         else:

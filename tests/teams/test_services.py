@@ -325,3 +325,30 @@ def test_staff_of_another_town_cannot_touch_the_set(
     ts.refresh_from_db()
     assert ts.status == TeamSetStatus.DRAFT and ts.version == 0
     assert TeamSet.objects.filter(programme=online.programme).count() == 1
+
+
+def test_a_large_programme_is_formed_on_the_queue_once(
+    online: Online, world: World, system: None
+) -> None:
+    """teamset_form_start checks at once, the worker forms the set; a retried
+    job (the worker died after writing) finds its set and forms no second one."""
+    from ekkyo.jobs.models import Job, JobStatus
+    from ekkyo.jobs.services import Progress
+
+    admin = actor_of(world.a.users[Role.CONSORTIUM_ADMIN])
+    job = services.teamset_form_start(
+        actor=admin, programme_id=online.programme.pk, team_size=4, method="heuristic",
+        time_limit=2,
+    )  # fmt: skip
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert job.rows_total == len(online.students)
+    ts = TeamSet._unscoped.get(pk=job.result["team_set"])
+    assert job.result_url.endswith(f"/{ts.pk}/")
+    again = services.teamset_form_job(admin, job, Progress(job))
+    assert again["team_set"] == ts.pk
+    assert TeamSet._unscoped.filter(programme=online.programme).count() == 1
+    # Refusals come at once, not from the worker.
+    with pytest.raises(services.TeamError):
+        services.teamset_form_start(actor=admin, programme_id=online.programme.pk, team_size=1)
+    assert Job._unscoped.filter(kind="teams.form").count() == 1

@@ -331,3 +331,19 @@ def test_rules_not_met_are_shown_with_names(client: Client, world: World, online
     _login(client, world, Role.CONSORTIUM_ADMIN)
     body = client.get(f"/teams/sets/{ts.pk}/").content.decode()
     assert f"{a.full_name} and {b.full_name} are in team 2" in body
+
+
+def test_a_large_programme_is_formed_on_the_queue_with_a_progress_page(
+    client: Client, world: World, online: Online, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "QUEUE_FROM_STUDENTS", 5)
+    _login(client, world, Role.CONSORTIUM_ADMIN)
+    url = f"/teams/programmes/{online.programme.pk}/"
+    response = client.post(url, {**FORM, "name": "大人数"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/jobs/")
+    job_page = client.get(response["Location"])
+    assert job_page.status_code == 200
+    with system_scope(reason="test assert"):
+        ts = TeamSet.objects.get(programme=online.programme, name="大人数")
+    assert f"/teams/sets/{ts.pk}/" in job_page.content.decode()
