@@ -681,11 +681,13 @@ def kpi4_share(
     fy: int | None = None,
     *,
     memberships: Iterable[Membership] | None = None,
+    by_home: bool = True,
 ) -> Kpi4Shares:
     """KPI④: per configured construct, the share of respondents with ``score >= threshold``.
 
     ``records`` are one wave's scores. Town rows are by home: every member of
-    ``fy`` (needs ``fy``) when ``memberships`` is given, else every home seen.
+    ``fy`` (needs ``fy``) when ``memberships`` is given, else every home seen;
+    none with ``by_home=False`` (a school's own figure needs no town rows).
     """
     for construct, threshold in thresholds.items():
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
@@ -715,7 +717,7 @@ def kpi4_share(
             raise ValueError(
                 f"student {student!r} has two scores for {r.construct!r}: {previous}, {score}"
             )
-        home = r.home_municipality
+        home = r.home_municipality if by_home else None
         if home is not None:
             seen = homes[r.construct].get(student)
             if seen is None:

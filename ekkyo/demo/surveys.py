@@ -134,7 +134,7 @@ def seed_waves(
         prefix = f"wave:{w.pk}:student:"
         for pk, _school, _grade, _pseudonym in people:
             # = token_hash(student_token(w, s)), inlined for 600,000 tokens
-            digest = hmac.new(hmac_key, f"{prefix}{pk}".encode(), "sha256").digest()
+            digest = hmac.digest(hmac_key, f"{prefix}{pk}".encode(), "sha256")
             token = base64.b32encode(digest[:15]).decode("ascii").lower()
             tokens.append((w.pk, pk, hashlib.sha256(token.encode()).hexdigest(), now, None))
         token_columns = ["wave_id", "student_id", "token_hash", "created_at", "reminded_at"]

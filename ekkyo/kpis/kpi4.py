@@ -160,7 +160,8 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
         for school_id, recs in sorted(by_school.items()):
             code = school_code.get(school_id)
             if code:
-                rows += _rows(consortium, fy, kpi.kpi4_share(recs, thresholds, fy), school=code)
+                share = kpi.kpi4_share(recs, thresholds, fy, by_home=False)
+                rows += _rows(consortium, fy, share, school=code)
     KeyCount.objects.filter(consortium=consortium, dim="kpi4").delete()
     insert_rows(
         KeyCount,

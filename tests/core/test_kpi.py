@@ -584,6 +584,11 @@ def test_kpi4_properties(records: list[ScoreRec], threshold: float) -> None:
         assert result.consortium.respondents >= max(
             (c.respondents for c in result.by_municipality.values()), default=0
         )
+    # Without town rows the consortium figures are the same.
+    overall = kpi4_share(records, thresholds, 2025, by_home=False)
+    for construct, result in overall.constructs.items():
+        assert result.by_municipality == {}
+        assert result.consortium == kpi4.constructs[construct].consortium
 
 
 # ---------------------------------------------------------------- KPI ④, literally
