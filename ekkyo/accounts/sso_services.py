@@ -93,6 +93,21 @@ def _identity_snapshot(identity: SignInIdentity) -> dict[str, Any]:
     }
 
 
+def _taken(domain: str) -> sso.IdentityError:
+    """A domain (and tenant) already registered, by this or another owner."""
+    return sso.IdentityError(
+        Problem(
+            "sso.identity.taken",
+            gettext_noop(
+                "%(value)s is already registered. Each domain (and tenant) belongs "
+                "to one school or town; ask the secretariat if it has moved."
+            ),
+            {"value": domain},
+            field="domain",
+        )
+    )
+
+
 def sso_identity_add(
     *,
     actor: Actor,
@@ -122,17 +137,7 @@ def sso_identity_add(
         provider=provider, domain=clean_domain, tenant_id=clean_tenant
     )
     if taken.exists():
-        raise sso.IdentityError(
-            Problem(
-                "sso.identity.taken",
-                gettext_noop(
-                    "%(value)s is already registered. Each domain (and tenant) belongs "
-                    "to one school or town; ask the secretariat if it has moved."
-                ),
-                {"value": clean_domain},
-                field="domain",
-            )
-        )
+        raise _taken(clean_domain)
     try:
         with transaction.atomic():
             identity = SignInIdentity.objects.create(
@@ -152,17 +157,7 @@ def sso_identity_add(
                 new=_identity_snapshot(identity),
             )
     except IntegrityError:  # registered by someone else at the same moment
-        raise sso.IdentityError(
-            Problem(
-                "sso.identity.taken",
-                gettext_noop(
-                    "%(value)s is already registered. Each domain (and tenant) belongs "
-                    "to one school or town; ask the secretariat if it has moved."
-                ),
-                {"value": clean_domain},
-                field="domain",
-            )
-        ) from None
+        raise _taken(clean_domain) from None
     return identity
 
 

@@ -130,6 +130,30 @@ def job_start(
     return job
 
 
+def job_start_once(
+    *,
+    actor: Actor,
+    kind: str,
+    consortium_id: int | None,
+    params: dict[str, Any],
+    same: dict[str, Any],
+    rows_total: int = 0,
+) -> Job:
+    """:func:`job_start`, unless a job of ``kind`` whose params match ``same``
+    is waiting or running: that job is returned (a second click, a reload).
+    The caller has checked the actor's right to what ``same`` names."""
+    running = Job._unscoped.filter(  # safe: jobs of the object the caller's door checked
+        kind=kind,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+        **{f"params__{key}": value for key, value in same.items()},
+    ).first()
+    if running is not None:
+        return running
+    return job_start(
+        actor=actor, kind=kind, consortium_id=consortium_id, params=params, rows_total=rows_total
+    )
+
+
 def job_actor(job: Job) -> Actor:
     """The system actor of a job, carrying who started it (for the audit log)."""
     base = system_actor(reason=f"job {job.kind} #{job.pk}", consortium_id=job.consortium_id)

@@ -58,8 +58,8 @@ from ekkyo.core.oneroster import (
     normalize_board_code,
     parse_oneroster,
 )
-from ekkyo.jobs.models import Job, JobKind, JobStatus
-from ekkyo.jobs.services import JobError, Progress, job_start
+from ekkyo.jobs.models import Job, JobKind
+from ekkyo.jobs.services import JobError, Progress, job_start_once
 from ekkyo.registry.models import School
 from ekkyo.registry.selectors import consortium_for_school, schools_for_principal
 from ekkyo.tenancy.access import Grant, access
@@ -642,18 +642,12 @@ def oneroster_apply_start(*, actor: Actor, import_id: int) -> Job:
     job waits or runs returns that job (and the apply itself is a no-op for
     an applied upload)."""
     batch = oneroster_batch(actor=actor, import_id=import_id)
-    running = Job._unscoped.filter(  # safe: jobs of the upload oneroster_batch() just checked
-        kind=JobKind.ONEROSTER_APPLY,
-        params__import_id=batch.pk,
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
-    ).first()
-    if running is not None:
-        return running
-    return job_start(
+    return job_start_once(
         actor=actor,
         kind=JobKind.ONEROSTER_APPLY,
         consortium_id=batch.consortium_id,
         params={"import_id": batch.pk},
+        same={"import_id": batch.pk},
     )
 
 

@@ -35,8 +35,8 @@ from ekkyo.audit.services import audit_record
 from ekkyo.core import codes
 from ekkyo.core.messages import Problem, gettext_noop
 from ekkyo.core.roster import RosterRow, parse_roster
-from ekkyo.jobs.models import Job, JobKind, JobStatus
-from ekkyo.jobs.services import JobError, Progress, job_start
+from ekkyo.jobs.models import Job, JobKind
+from ekkyo.jobs.services import JobError, Progress, job_start_once
 from ekkyo.registry.models import Municipality, Prefecture, School
 from ekkyo.tenancy.access import Grant, access
 from ekkyo.tenancy.actor import Actor
@@ -349,18 +349,12 @@ def roster_apply_start(*, actor: Actor, import_id: int) -> Job:
     The job is enqueued when this transaction commits; a second click while
     the first job is waiting or running returns that job."""
     batch = roster_batch(actor=actor, import_id=import_id)
-    running = Job._unscoped.filter(  # safe: jobs of the upload access() just checked
-        kind=JobKind.ROSTER_APPLY,
-        params__import_id=batch.pk,
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
-    ).first()
-    if running is not None:
-        return running
-    return job_start(
+    return job_start_once(
         actor=actor,
         kind=JobKind.ROSTER_APPLY,
         consortium_id=batch.consortium_id,
         params={"import_id": batch.pk},
+        same={"import_id": batch.pk},
     )
 
 

@@ -31,8 +31,8 @@ from ekkyo.accounts.models import User
 from ekkyo.allocation.models import ApplicationChoice
 from ekkyo.audit.services import audit_record, snapshot
 from ekkyo.core import teams as core
-from ekkyo.jobs.models import Job, JobKind, JobStatus
-from ekkyo.jobs.services import JobError, Progress, job_start
+from ekkyo.jobs.models import Job, JobKind
+from ekkyo.jobs.services import JobError, Progress, job_start_once
 from ekkyo.partners.models import Partner
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import ProgrammeKind
@@ -199,14 +199,7 @@ def teamset_form_start(
         previous = access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
         if previous.programme_id != programme.pk:
             raise TeamError(_("The previous team set belongs to another programme."))
-    running = Job._unscoped.filter(  # safe: jobs of the programme programme_managed() checked
-        kind=JobKind.TEAMS_FORM,
-        params__programme_id=programme.pk,
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
-    ).first()
-    if running is not None:
-        return running
-    return job_start(
+    return job_start_once(
         actor=actor,
         kind=JobKind.TEAMS_FORM,
         consortium_id=programme.consortium_id,
@@ -219,6 +212,7 @@ def teamset_form_start(
             "name": name,
             "time_limit": time_limit,
         },
+        same={"programme_id": programme.pk},
         rows_total=len(participants(programme)),
     )
 
