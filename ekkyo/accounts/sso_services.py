@@ -319,10 +319,9 @@ def sso_sign_in_account(
     which must be the same one."""
     if provider not in sso.PROVIDERS:
         raise _refuse_sign_in(actor, provider, claims, "wrong_domain", sso.email_of(claims))
-    known = sso.check_claims(provider, claims, sso.Identities())  # type: ignore[arg-type]
-    if known.reason == "unverified_email":
-        raise _refuse_sign_in(actor, provider, claims, "unverified_email", known.email)
-    email = known.email
+    email = sso.verified_email(provider, claims)  # type: ignore[arg-type]
+    if email is None:
+        raise _refuse_sign_in(actor, provider, claims, "unverified_email", sso.email_of(claims))
     domain = email.rsplit("@", 1)[1]
     if not SignInIdentity.objects.filter(provider=provider, domain=domain).exists():
         raise _refuse_sign_in(actor, provider, claims, "wrong_domain", email)

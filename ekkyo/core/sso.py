@@ -147,6 +147,14 @@ def _verified(provider: str, claims: Mapping[str, Any]) -> bool:
     return provider == "microsoft" and _true(claims.get("xms_edov"))
 
 
+def verified_email(provider: Provider, claims: Mapping[str, Any]) -> str | None:
+    """The claims' e-mail (lower-cased) if the provider verified it, else None."""
+    email = email_of(claims)
+    if not email or "@" not in email or not _verified(provider, claims):
+        return None
+    return email
+
+
 def check_claims(provider: Provider, claims: Mapping[str, Any], identities: Identities) -> Verdict:
     """May these (signature-checked) ID token claims sign in to an account of ``identities``?
 
@@ -154,9 +162,9 @@ def check_claims(provider: Provider, claims: Mapping[str, Any], identities: Iden
     (Google) ``hd`` equals that domain or (Microsoft) ``tid`` is a registered
     tenant id. The order of checks fixes which reason is reported.
     """
-    email = email_of(claims)
-    if not email or "@" not in email or not _verified(provider, claims):
-        return Verdict("unverified_email", email)
+    email = verified_email(provider, claims)
+    if email is None:
+        return Verdict("unverified_email", email_of(claims))
     domain = email.rsplit("@", 1)[1]
     if domain not in identities.domains:
         return Verdict("wrong_domain", email)

@@ -22,9 +22,9 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from ekkyo.bulk import copy_available, insert_rows, reserve_ids
+from ekkyo.bulk import SQLITE_BATCH, copy_available, reserve_ids
 
-__all__ = ["bulk_insert", "copy_available", "insert_rows", "reserve_ids"]
+__all__ = ["bulk_insert", "copy_available", "reserve_ids"]
 
 M = TypeVar("M", bound=Model)
 
@@ -52,10 +52,6 @@ _AS_IS = frozenset(
         "UUIDField",
     }
 )
-
-#: Rows per ``bulk_create`` statement on SQLite (its limit is 32,766 variables
-#: per statement; Django splits further when a model has many columns).
-SQLITE_BATCH = 5000
 
 
 def bulk_insert(model: type[M], objs: Sequence[M], *, using_copy: bool | None = None) -> list[M]:

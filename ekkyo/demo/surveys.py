@@ -24,10 +24,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ekkyo.allocation.models import Seat
+from ekkyo.bulk import insert_rows
 from ekkyo.core.fiscal import fiscal_year_bounds
 from ekkyo.core.instrument import Instrument
 from ekkyo.crypto import encrypt_texts
-from ekkyo.demo.bulk import insert_rows
 from ekkyo.people.models import Student
 from ekkyo.programmes.models import Programme
 from ekkyo.registry.models import Consortium, School

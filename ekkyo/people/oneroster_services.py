@@ -654,18 +654,13 @@ def oneroster_apply_start(*, actor: Actor, import_id: int) -> Job:
 def oneroster_apply_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
     """The queue's side of :func:`oneroster_apply_start`: checked again and
     all-or-nothing as ever; an applied upload gives its stored counts."""
-    from django.urls import reverse
+    from .services import upload_of_job
 
-    import_id = int(job.params["import_id"])
-    progress.link(reverse("people:oneroster_preview", kwargs={"import_id": import_id}))
-    # safe: the job's own upload, checked by oneroster_apply_start; oneroster_apply checks again
-    batch = RosterImport._unscoped.filter(pk=import_id).first()
-    if batch is None or batch.status == ImportStatus.DISCARDED:
-        raise JobError(gettext_noop("This upload was discarded. Upload the file again."))
+    batch = upload_of_job(job, progress, "people:oneroster_preview")
     if batch.status == ImportStatus.APPLIED:
         return dict(batch.result)
     try:
-        counts = oneroster_apply(actor=actor, import_id=import_id, on_checked=progress.total)
+        counts = oneroster_apply(actor=actor, import_id=batch.pk, on_checked=progress.total)
     except OneRosterRejected as exc:
         raise JobError(
             gettext_noop("The package has %(n)s problems; nothing was imported."),

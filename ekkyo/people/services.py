@@ -358,17 +358,26 @@ def roster_apply_start(*, actor: Actor, import_id: int) -> Job:
     )
 
 
-def roster_apply_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
-    """The queue's side of ``roster_apply_start``: all-or-nothing as ever, and
-    a no-op (the stored counts) for an upload already applied."""
+def upload_of_job(job: Job, progress: Progress, preview: str) -> RosterImport:
+    """The stored upload an apply job writes (its page links to ``preview``);
+    :class:`JobError` once it was discarded. The start door checked the actor's
+    right to it, and the apply checks again."""
     from django.urls import reverse
 
     import_id = int(job.params["import_id"])
-    progress.link(reverse("people:roster_preview", kwargs={"import_id": import_id}))
-    # safe: the job's own upload, checked by roster_apply_start; roster_apply checks again
+    progress.link(reverse(preview, kwargs={"import_id": import_id}))
+    # safe: the job's own upload, checked by its *_apply_start door
     batch = RosterImport._unscoped.filter(pk=import_id).first()
     if batch is None or batch.status == ImportStatus.DISCARDED:
         raise JobError(gettext_noop("This upload was discarded. Upload the file again."))
+    return batch
+
+
+def roster_apply_job(actor: Actor, job: Job, progress: Progress) -> dict[str, int]:
+    """The queue's side of ``roster_apply_start``: all-or-nothing as ever, and
+    a no-op (the stored counts) for an upload already applied."""
+    batch = upload_of_job(job, progress, "people:roster_preview")
+    import_id = batch.pk
     if batch.status == ImportStatus.APPLIED:
         return dict(batch.result)
     assert batch.school is not None  # a roster upload always names its school

@@ -166,6 +166,26 @@ def _user(actor: Actor) -> User | None:
 # --- forming, moving, publishing -------------------------------------------------
 
 
+def _formation(
+    *, actor: Actor, programme_id: int, method: str, previous_id: int | None
+) -> tuple[Any, TeamSet | None]:
+    """The programme (and previous set) of a formation request, if the actor
+    manages them and the request can be formed (hosting grant)."""
+    programme = programme_managed(actor=actor, programme_id=programme_id)
+    previous = (
+        access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
+        if previous_id is not None
+        else None
+    )
+    if programme.kind != ProgrammeKind.ONLINE:
+        raise TeamError(_("Teams are formed for online programmes only."))
+    if method not in METHODS:
+        raise TeamError(_("Unknown method."))
+    if previous is not None and previous.programme_id != programme.pk:
+        raise TeamError(_("The previous team set belongs to another programme."))
+    return programme, previous
+
+
 #: From this many participants, forming teams runs on the task queue (its page
 #: shows the progress); smaller programmes are formed while the page waits.
 QUEUE_FROM_STUDENTS = 150
@@ -188,17 +208,11 @@ def teamset_form_start(
     The same checks as :func:`teamset_form` first (so a refusal is shown on the
     form at once); a second click while a job of the programme waits or runs
     returns that job."""
-    programme = programme_managed(actor=actor, programme_id=programme_id)
-    if programme.kind != ProgrammeKind.ONLINE:
-        raise TeamError(_("Teams are formed for online programmes only."))
-    if method not in METHODS:
-        raise TeamError(_("Unknown method."))
+    programme, _previous = _formation(
+        actor=actor, programme_id=programme_id, method=method, previous_id=previous_id
+    )
     if team_size < 2:
         raise TeamError(_("A team needs at least two students."))
-    if previous_id is not None:
-        previous = access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
-        if previous.programme_id != programme.pk:
-            raise TeamError(_("The previous team set belongs to another programme."))
     return job_start_once(
         actor=actor,
         kind=JobKind.TEAMS_FORM,
@@ -273,18 +287,9 @@ def teamset_form(
     Raises TeamError when the programme is not online, has too few
     participants, or the core refuses the problem.
     """
-    programme = programme_managed(actor=actor, programme_id=programme_id)
-    previous = (
-        access(actor, TeamSet, grant=Grant.HOSTING, pk=previous_id)
-        if previous_id is not None
-        else None
+    programme, previous = _formation(
+        actor=actor, programme_id=programme_id, method=method, previous_id=previous_id
     )
-    if programme.kind != ProgrammeKind.ONLINE:
-        raise TeamError(_("Teams are formed for online programmes only."))
-    if method not in METHODS:
-        raise TeamError(_("Unknown method."))
-    if previous is not None and previous.programme_id != programme.pk:
-        raise TeamError(_("The previous team set belongs to another programme."))
     students = participants(programme)
     if max_students is not None:
         students = students[:max_students]

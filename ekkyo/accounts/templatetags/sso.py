@@ -17,6 +17,5 @@ def sso_buttons(context: Any, audience: str = "") -> dict[str, Any]:
     return {
         "providers": sso_configured_providers(),
         "audience": audience,
-        "csrf_token": context.get("csrf_token"),
-        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),  # for the buttons' forms
     }
