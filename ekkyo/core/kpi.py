@@ -120,7 +120,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, NamedTuple
@@ -688,7 +688,46 @@ def kpi4_share(
     ``records`` are one wave's scores. Town rows are by home: every member of
     ``fy`` (needs ``fy``) when ``memberships`` is given, else every home seen;
     none with ``by_home=False`` (a school's own figure needs no town rows).
+    The counting itself is :func:`kpi4_share_columns` (one record, one row).
     """
+    records = list(records)
+    columns: dict[str, list[float]] = {c: [math.nan] * len(records) for c in thresholds}
+    for i, r in enumerate(records):
+        column = columns.get(r.construct)
+        if column is not None:
+            column[i] = r.score
+    return kpi4_share_columns(
+        [r.student for r in records],
+        [r.home_municipality for r in records],
+        columns,
+        thresholds,
+        fy,
+        memberships=memberships,
+        by_home=by_home,
+    )
+
+
+def kpi4_share_columns(
+    students: Sequence[str],
+    homes: Sequence[str | None],
+    scores: Mapping[str, Sequence[float]],
+    thresholds: Mapping[str, float],
+    fy: int | None = None,
+    *,
+    memberships: Iterable[Membership] | None = None,
+    by_home: bool = True,
+) -> Kpi4Shares:
+    """KPI④ over columns, the one counting of :func:`kpi4_share`: row ``i`` is
+    respondent ``students[i]`` (home ``homes[i]``, None: none) with score
+    ``scores[c][i]`` on construct ``c`` (NaN or a missing column: no score).
+
+    One respondent counts once per construct (two different scores for one
+    student are an error), in every home they were seen with. Vectorised
+    (numpy): it runs over every answer of a national wave.
+    """
+    import numpy as np
+    import pandas as pd
+
     for construct, threshold in thresholds.items():
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise TypeError(f"threshold of {construct!r} must be a number, got {threshold!r}")
@@ -701,61 +740,52 @@ def kpi4_share(
         members = members_in(memberships, fy)
     elif fy is not None:
         fiscal_year_bounds(fy)
+    n = len(students)
+    if len(homes) != n:
+        raise ValueError(f"{n} students but {len(homes)} homes")
+    student_ids, student_codes = pd.factorize(np.asarray(students, dtype=object))
+    home_ids, home_codes = pd.factorize(np.asarray(homes, dtype=object))  # None -> -1
+    n_homes = max(len(home_codes), 1)
 
-    # Per construct: student -> score, and the homes each respondent was seen
-    # with (one pass; this runs over every answer of a national wave).
-    scores: dict[str, dict[str, float]] = {c: {} for c in thresholds}
-    homes: dict[str, dict[str, set[str]]] = {c: {} for c in thresholds}
-    for r in records:
-        by_student = scores.get(r.construct)
-        score = r.score
-        if by_student is None or score != score:  # not configured, or NaN (no score)
-            continue
-        student = r.student
-        previous = by_student.setdefault(student, score)
-        if previous != score:
+    constructs: dict[str, ConstructShare] = {}
+    for construct, threshold in thresholds.items():
+        column = scores.get(construct)
+        values = np.full(n, np.nan) if column is None else np.asarray(column, dtype=float)
+        if values.shape != (n,):
+            raise ValueError(f"scores of {construct!r}: {values.shape} for {n} students")
+        scored = ~np.isnan(values)
+        who, score = student_ids[scored], values[scored]
+        order = np.lexsort((score, who))
+        who, score = who[order], score[order]
+        same = who[1:] == who[:-1]
+        clash = same & (score[1:] != score[:-1])
+        if clash.any():
+            j = int(np.argmax(clash))
             raise ValueError(
-                f"student {student!r} has two scores for {r.construct!r}: {previous}, {score}"
+                f"student {student_codes[who[j]]!r} has two scores for {construct!r}: "
+                f"{score[j]}, {score[j + 1]}"
             )
-        home = r.home_municipality if by_home else None
-        if home is not None:
-            seen = homes[r.construct].get(student)
-            if seen is None:
-                homes[r.construct][student] = {home}
-            else:
-                seen.add(home)
+        first = np.ones(len(who), dtype=bool)
+        first[1:] = ~same
+        reached = np.zeros(len(student_codes), dtype=bool)
+        reached[who[first]] = score[first] >= threshold
+        consortium = ShareCell(int(first.sum()), int(reached[who[first]].sum()))
 
-    tallies: dict[str, tuple[list[int], dict[str, list[int]]]] = {}
-    for construct, by_student in scores.items():
-        threshold = thresholds[construct]
-        total = [0, 0]
-        towns: dict[str, list[int]] = (
-            {m: [0, 0] for m in sorted(members)} if members is not None else {}
+        towns: dict[str, ShareCell] = {m: ShareCell(0, 0) for m in members or ()}
+        if by_home:
+            homed = home_ids[scored] >= 0
+            pairs = np.unique(student_ids[scored][homed] * n_homes + home_ids[scored][homed])
+            pair_home = pairs % n_homes
+            respondents = np.bincount(pair_home, minlength=n_homes)
+            reaching = np.bincount(pair_home, weights=reached[pairs // n_homes], minlength=n_homes)
+            for h in np.flatnonzero(respondents):
+                code = str(home_codes[h])
+                if members is None or code in members:
+                    towns[code] = ShareCell(int(respondents[h]), int(reaching[h]))
+        constructs[construct] = ConstructShare(
+            construct=construct,
+            threshold=float(threshold),
+            consortium=consortium,
+            by_municipality=dict(sorted(towns.items())),
         )
-        construct_homes = homes[construct]
-        for student, score in by_student.items():
-            reached = 1 if score >= threshold else 0
-            total[0] += 1
-            total[1] += reached
-            for home in construct_homes.get(student, ()):
-                if members is not None and home not in members:
-                    continue
-                cell = towns.get(home)
-                if cell is None:
-                    cell = towns[home] = [0, 0]
-                cell[0] += 1
-                cell[1] += reached
-        tallies[construct] = (total, towns)
-
-    return Kpi4Shares(
-        fy=fy,
-        constructs={
-            c: ConstructShare(
-                construct=c,
-                threshold=float(thresholds[c]),
-                consortium=ShareCell(*total),
-                by_municipality={m: ShareCell(*cell) for m, cell in sorted(towns.items())},
-            )
-            for c, (total, towns) in tallies.items()
-        },
-    )
+    return Kpi4Shares(fy=fy, constructs=constructs)

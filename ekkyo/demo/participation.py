@@ -35,7 +35,7 @@ from ekkyo.demo.bulk import bulk_insert
 from ekkyo.hosting.models import HostFamily
 from ekkyo.participation.models import Attendance, Reflection, Residence, Stay
 from ekkyo.partners.models import Partner, PartnerKind
-from ekkyo.people.models import Guardian, Student
+from ekkyo.people.models import GuardianLink, Student
 from ekkyo.programmes.models import (
     Accommodation,
     Programme,
@@ -300,11 +300,13 @@ def seed_participation(
             for i, p in enumerate(ps, start=1)
         ],
     )
-    guardians = {
-        link_student: g
-        for g in Guardian._unscoped.filter(consortium=consortium).prefetch_related("links")
-        for link_student in [lk.student_id for lk in g.links.all()]
-    }
+    # The applicants' guardians only (one per student, the last link as before):
+    # not every guardian of the consortium with its links (13 s at 120,000).
+    guardians = dict(
+        GuardianLink.objects.filter(student_id__in=[a.student_id for a in apps])
+        .order_by("guardian_id", "pk")
+        .values_list("student_id", "guardian_id")
+    )
     from ekkyo.people.models import Consent
 
     bulk_insert(
@@ -312,7 +314,7 @@ def seed_participation(
         [
             Consent(
                 student_id=a.student_id,
-                guardian=guardians.get(a.student_id),
+                guardian_id=guardians.get(a.student_id),
                 purpose=purpose,
                 scope=f"round:{r.pk}",
                 notice_version=r.notice_version,

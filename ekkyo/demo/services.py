@@ -9,6 +9,7 @@ secrets so ``ekkyo demo-accounts`` can print what their second factor needs.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import random
 from collections.abc import Callable
@@ -18,8 +19,10 @@ from datetime import date
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Model
 
 from ekkyo.accounts.models import Membership, User
+from ekkyo.bulk import foreign_keys_checked_once, indexes_built_once
 from ekkyo.core import synthetic
 from ekkyo.crypto import encrypt_text
 from ekkyo.demo.bulk import bulk_insert
@@ -136,7 +139,46 @@ def demo_seed(
         reference_date=reference_date,
     )
     progress(f"generated {len(data.students)} students")
-    with system_scope(reason="seed-demo"), transaction.atomic():
+    # The seed allocates millions of objects that live to the end: the cyclic
+    # collector would walk them again and again (gen 2). Park what exists now
+    # and collect rarely until the seed is done.
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        return _seed(data, seed=seed, reference_date=reference_date, progress=progress)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _seed_bulk_models() -> list[type[Model]]:
+    """The tables the seed fills by the hundred thousand: their foreign keys
+    are checked once at the end instead of row by row (``ekkyo.bulk``)."""
+    from ekkyo.allocation.models import Application, ApplicationChoice, Seat
+    from ekkyo.audit.models import AuditEvent
+    from ekkyo.kpis.models import KeyCount, StudentKeys
+    from ekkyo.participation.models import Attendance, Residence, Stay
+    from ekkyo.surveys.models import Response, SurveyToken
+
+    return [
+        Student, Guardian, GuardianLink, Application, ApplicationChoice, Seat, Stay,
+        Residence, Attendance, SurveyToken, Response, StudentKeys, KeyCount, AuditEvent,
+    ]  # fmt: skip
+
+
+def _seed(
+    data: synthetic.SynthConsortium,
+    *,
+    seed: int,
+    reference_date: date,
+    progress: Callable[[str], None],
+) -> SeedSummary:
+    with (
+        system_scope(reason="seed-demo"),
+        transaction.atomic(),
+        foreign_keys_checked_once(_seed_bulk_models()),
+    ):
         prefs = {p.code: p for p in Prefecture.objects.all()}
         existing = {
             m.code: m
@@ -235,7 +277,8 @@ def demo_seed(
             )
             for s in data.students
         ]
-        bulk_insert(Student, rows)
+        with indexes_built_once([Student]):
+            bulk_insert(Student, rows)
         student_ids = [s.pk for s in rows]
         del rows
         progress(f"students: {len(student_ids)}")
@@ -250,7 +293,8 @@ def demo_seed(
             )
             for g in data.guardians
         ]
-        bulk_insert(Guardian, guardians)
+        with indexes_built_once([Guardian]):
+            bulk_insert(Guardian, guardians)
         guardian_ids = [g.pk for g in guardians]
         links = [
             GuardianLink(
@@ -260,7 +304,8 @@ def demo_seed(
             )
             for gid, g in zip(guardian_ids, data.guardians, strict=True)
         ]
-        bulk_insert(GuardianLink, links)
+        with indexes_built_once([GuardianLink]):
+            bulk_insert(GuardianLink, links)
         progress(f"guardians: {len(guardians)}")
         _seed_staff(consortium=consortium, staff=data.staff, munis=munis, school_ids=school_ids)
         _seed_guardian_account(consortium=consortium)
@@ -279,12 +324,15 @@ def demo_seed(
             reference_date=reference_date,
             progress=progress,
         )
-        seed_waves(
-            consortium=consortium,
-            rng=random.Random(seed + 1),  # noqa: S311 — reproducible synthetic data
-            fy=data.fiscal_year,
-            progress=progress,
-        )
+        from ekkyo.surveys.models import Response, SurveyToken
+
+        with indexes_built_once([Response, SurveyToken]):  # the waves only write them
+            seed_waves(
+                consortium=consortium,
+                rng=random.Random(seed + 1),  # noqa: S311 — reproducible synthetic data
+                fy=data.fiscal_year,
+                progress=progress,
+            )
         from ekkyo.demo.teams import seed_teams
 
         seed_teams(consortium, progress=progress)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count
 
@@ -58,32 +58,31 @@ def _rows(
     return rows
 
 
-def wave_records(scores: object, homes: dict[str, str | None], constructs: Iterable[str]) -> tuple[
-    list[kpi.ScoreRec], dict[int, list[kpi.ScoreRec]]
-]:  # fmt: skip
-    """Score records of a wave's scores frame, all and per school id."""
+def wave_columns(
+    scores: object, homes: dict[str, str | None], constructs: Iterable[str]
+) -> tuple[Any, Any, dict[str, Any], dict[int, Any]]:
+    """A wave's scores frame as ``kpi.kpi4_share_columns`` takes it:
+    (students, homes, construct -> scores, school id -> its row numbers)."""
+    import numpy as np
     import pandas as pd
 
     assert isinstance(scores, pd.DataFrame)
-    records: list[kpi.ScoreRec] = []
-    by_school: dict[int, list[kpi.ScoreRec]] = defaultdict(list)
     respondents = scores["_respondent"].tolist()
-    schools = scores["_school"].tolist()
     kept = scores["_home"].tolist() if "_home" in scores else [None] * len(respondents)
-    columns = {c: scores[c].tolist() for c in constructs if c in scores}
-    for i, (respondent, school_id) in enumerate(zip(respondents, schools, strict=True)):
-        student = str(respondent) if respondent else f"response-{i}"
-        # Linked: the student's home now; unlinked by erasure: the home kept with it.
-        home = homes.get(str(respondent)) if respondent else (kept[i] or None)
-        for construct, values in columns.items():
-            value = values[i]
-            if value is None or value != value:  # NaN: no score (too few items answered)
-                continue
-            rec = kpi.ScoreRec(student, home, construct, float(value))
-            records.append(rec)
-            if school_id is not None and school_id == school_id:
-                by_school[int(school_id)].append(rec)
-    return records, by_school
+    # An anonymous response is a respondent of its own.
+    students = np.array(
+        [str(r) if r else f"response-{i}" for i, r in enumerate(respondents)], dtype=object
+    )
+    # Linked: the student's home now; unlinked by erasure: the home kept with it.
+    towns = np.array(
+        [homes.get(str(r)) if r else (k or None) for r, k in zip(respondents, kept, strict=True)],
+        dtype=object,
+    )
+    columns = {c: scores[c].to_numpy(dtype=float) for c in constructs if c in scores}
+    school = scores["_school"].to_numpy()
+    groups = pd.Series(np.arange(len(school))).groupby(school, sort=True, dropna=True)
+    by_school = {int(cast(float, school_id)): at for school_id, at in groups.indices.items()}
+    return students, towns, columns, by_school
 
 
 def annual_wave(consortium: Consortium, fy: int) -> Any:
@@ -155,12 +154,22 @@ def kpi4_rebuild(consortium: Consortium, fys: Iterable[int]) -> int:
                     "pseudonym", "home_municipality__code"
                 )
             }
-        records, by_school = wave_records(scores, homes, thresholds)
-        rows += _rows(consortium, fy, kpi.kpi4_share(records, thresholds, fy, memberships=members))
-        for school_id, recs in sorted(by_school.items()):
+        students, towns, columns, by_school = wave_columns(scores, homes, thresholds)
+        result = kpi.kpi4_share_columns(
+            students, towns, columns, thresholds, fy, memberships=members
+        )
+        rows += _rows(consortium, fy, result)
+        for school_id, at in sorted(by_school.items()):
             code = school_code.get(school_id)
             if code:
-                share = kpi.kpi4_share(recs, thresholds, fy, by_home=False)
+                share = kpi.kpi4_share_columns(
+                    students[at],
+                    towns[at],
+                    {c: v[at] for c, v in columns.items()},
+                    thresholds,
+                    fy,
+                    by_home=False,
+                )
                 rows += _rows(consortium, fy, share, school=code)
     KeyCount.objects.filter(consortium=consortium, dim="kpi4").delete()
     insert_rows(

@@ -35,6 +35,7 @@ from ekkyo.core.kpi import (
     kpi2_offline,
     kpi3_online,
     kpi4_share,
+    kpi4_share_columns,
     kpis_from_counts,
     members_in,
     student_fy_contributions,
@@ -589,6 +590,34 @@ def test_kpi4_properties(records: list[ScoreRec], threshold: float) -> None:
     for construct, result in overall.constructs.items():
         assert result.by_municipality == {}
         assert result.consortium == kpi4.constructs[construct].consortium
+
+
+def test_kpi4_share_columns_is_the_same_count() -> None:
+    """The columnar form (what the recount passes: numpy arrays of a whole
+    wave) counts as the records do; a student twice counts once, in each home."""
+    import numpy as np
+
+    students = np.array(["a", "a", "b", "c", "d", "e"], dtype=object)
+    homes = np.array([OGUNI, AMA, OGUNI, None, AMA, TOKYO], dtype=object)
+    scores = {"agency": np.array([3.5, 3.5, 2.0, 4.0, math.nan, 1.0])}
+    result = kpi4_share_columns(students, homes, scores, {"agency": 3.0, "safety": 2.0}, 2025)
+    agency = result.constructs["agency"]
+    assert agency.consortium == ShareCell(4, 2)  # a, b, c, e; d has no score
+    assert agency.by_municipality == {
+        AMA: ShareCell(1, 1),
+        OGUNI: ShareCell(2, 1),
+        TOKYO: ShareCell(1, 0),
+    }
+    assert result.constructs["safety"].consortium == ShareCell(0, 0)  # no column: nobody
+    records = [
+        ScoreRec(s, h, "agency", v)
+        for s, h, v in zip(students, homes, scores["agency"], strict=True)
+    ]
+    assert kpi4_share(records, {"agency": 3.0, "safety": 2.0}, 2025) == result
+    with pytest.raises(ValueError, match="homes"):
+        kpi4_share_columns(students, homes[:2], scores, {"agency": 3.0})
+    with pytest.raises(ValueError, match="two scores"):
+        kpi4_share_columns(["a", "a"], [None, None], {"agency": [1.0, 2.0]}, {"agency": 3.0})
 
 
 # ---------------------------------------------------------------- KPI ④, literally

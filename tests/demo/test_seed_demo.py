@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
@@ -116,12 +117,21 @@ def test_seeded_survey_tokens_and_answers_are_what_the_survey_pages_use(system: 
     from ekkyo.surveys.services import student_token, token_hash, validate_answers
 
     _seed()
-    token = SurveyToken._unscoped.select_related("wave", "student").order_by("pk").first()
-    assert token is not None
-    assert token.token_hash == token_hash(student_token(token.wave, token.student))
-    response = Response._unscoped.select_related("wave__instrument").order_by("pk").first()
-    assert response is not None and response.answers
-    inst = response.wave.instrument.parsed()
-    plain, _sensitive = validate_answers(inst, response.answers)
-    assert plain == response.answers
+    tokens = list(SurveyToken._unscoped.select_related("wave", "student").order_by("pk"))
+    assert tokens
+    for token in tokens:  # the seeder's base 32 (numpy) is the page's, for every token
+        assert token.token_hash == token_hash(student_token(token.wave, token.student))
+    responses = list(Response._unscoped.select_related("wave__instrument").order_by("pk")[:300])
+    assert responses
+    from ekkyo.crypto import decrypt_text
+
+    for response in responses:  # answers written as JSON text read back as the pages read them
+        inst = response.wave.instrument.parsed()
+        answers = dict(response.answers)
+        if response.class1_encrypted:
+            answers.update(json.loads(decrypt_text(response.class1_encrypted)))
+        plain, sensitive = validate_answers(inst, answers)
+        assert plain == response.answers
+        assert bool(sensitive) == bool(response.class1_encrypted)
+    response = responses[0]
     assert response.respondent == Student._unscoped.get(pseudonym=response.respondent).pseudonym
