@@ -162,12 +162,10 @@ def foreign_keys_checked_once(models: Iterable[type[Model]]) -> Iterator[None]:
     the block instead of at commit. The tables stay locked until commit
     (ALTER TABLE): for system jobs that own the database for a while (the
     demo seeder), not for work beside live traffic. Elsewhere: nothing."""
-    if not copy_available():
+    tables = _bulk_tables(models, "foreign_keys_checked_once")
+    if tables is None:
         yield
         return
-    if not connection.in_atomic_block:
-        raise RuntimeError("foreign_keys_checked_once needs a transaction")
-    tables = sorted({m._meta.db_table for m in models})
     quote = connection.ops.quote_name
     with connection.cursor() as cur:
         cur.execute(
@@ -208,12 +206,10 @@ def indexes_built_once(models: Iterable[type[Model]]) -> Iterator[None]:
     Queries inside the block find no index on these tables: wrap only the
     writes. Tables stay locked until commit; for system jobs such as the demo
     seeder, as :func:`foreign_keys_checked_once`. Elsewhere: nothing."""
-    if not copy_available():
+    tables = _bulk_tables(models, "indexes_built_once")
+    if tables is None:
         yield
         return
-    if not connection.in_atomic_block:
-        raise RuntimeError("indexes_built_once needs a transaction")
-    tables = sorted({m._meta.db_table for m in models})
     quote = connection.ops.quote_name
     with connection.cursor() as cur:
         cur.execute(
@@ -247,3 +243,13 @@ def indexes_built_once(models: Iterable[type[Model]]) -> Iterator[None]:
         for table, name, definition in constraints:
             cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
         cur.execute("RESET maintenance_work_mem")
+
+
+def _bulk_tables(models: Iterable[type[Model]], what: str) -> list[str] | None:
+    """The models' tables where the COPY path is on (None elsewhere); the
+    catalogue changes need a transaction to undo them on failure."""
+    if not copy_available():
+        return None
+    if not connection.in_atomic_block:
+        raise RuntimeError(f"{what} needs a transaction")
+    return sorted({m._meta.db_table for m in models})
