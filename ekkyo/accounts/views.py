@@ -24,19 +24,12 @@ from ekkyo.tenancy.access import (
     require_roles,
 )
 from ekkyo.tenancy.principal import Role
+from ekkyo.web.params import whole
 
 from .models import SSOProvider
 from .selectors import municipalities_for_principal, sso_identities_managed
 from .services import SignInRefused, student_code_sign_in, student_sign_in_refused
 from .sso_services import sso_configured_providers, sso_identity_add, sso_identity_remove
-
-
-def _whole(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return 0
-
 
 BACKEND = "ekkyo.accounts.backends.StudentCodeBackend"
 
@@ -119,7 +112,7 @@ def sign_in_identities(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "remove":
             try:
-                sso_identity_remove(actor=actor, identity_id=_whole(request.POST.get("identity")))
+                sso_identity_remove(actor=actor, identity_id=whole(request.POST.get("identity")))
             except NotFound as exc:
                 record_pending_denial(exc)  # the door's transaction rolled back
                 messages.error(request, _("Not found."))

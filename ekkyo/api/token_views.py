@@ -14,17 +14,11 @@ from django.utils.translation import gettext as _
 
 from ekkyo.tenancy.access import Grant, NotFound, record_pending_denial, require_roles
 from ekkyo.tenancy.principal import Role
+from ekkyo.web.params import whole
 
 from .models import Scope
 from .selectors import token_municipalities, tokens_managed
 from .services import TokenError, api_token_create, api_token_revoke
-
-
-def _whole(raw: str, default: int) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return default
 
 
 @require_roles(Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF, grant=Grant.NONE)
@@ -36,7 +30,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "")
         if action == "revoke":
             try:
-                api_token_revoke(actor=actor, token_id=_whole(request.POST.get("token", ""), 0))
+                api_token_revoke(actor=actor, token_id=whole(request.POST.get("token", "")))
             except NotFound as exc:
                 record_pending_denial(exc)  # the door's transaction rolled back
                 messages.error(request, _("Not found."))
@@ -44,10 +38,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The token was revoked."))
             return redirect("api-tokens:tokens")
         if action == "create":
-            town = _whole(request.POST.get("municipality", ""), 0) or None
+            town = whole(request.POST.get("municipality", "")) or None
             if not actor.principal.admin_consortium_ids:
                 town = next(iter(sorted(actor.principal.municipality_ids)), None)
-            days = _whole(request.POST.get("days", ""), 0)
+            days = whole(request.POST.get("days", ""))
             try:
                 if not 1 <= days <= 730:
                     raise TokenError(_("Days until expiry: a whole number from 1 to 730."))

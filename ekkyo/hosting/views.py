@@ -15,6 +15,7 @@ from ekkyo.core import hostmatch
 from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
+from ekkyo.web.params import whole
 
 from . import selectors, services
 from .forms import HealthForm, HostFamilyForm, WeightsForm
@@ -24,13 +25,6 @@ TOWN = (Role.CONSORTIUM_ADMIN, Role.MUNICIPALITY_STAFF)
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,8 +63,8 @@ def placements(request: HttpRequest, programme_id: int) -> HttpResponse:
             req = services.host_request_send(
                 actor=actor,
                 programme_id=programme_id,
-                stay_id=_int(request.POST.get("stay")),
-                family_id=_int(request.POST.get("family")),
+                stay_id=whole(request.POST.get("stay")),
+                family_id=whole(request.POST.get("family")),
                 score=float(score) if score.replace(".", "", 1).isdigit() else None,
             )
             messages.success(
@@ -103,7 +97,7 @@ def host_home(request: HttpRequest) -> HttpResponse:
         try:
             services.host_request_host_answer(
                 actor=actor,
-                request_id=_int(request.POST.get("request")),
+                request_id=whole(request.POST.get("request")),
                 accept=request.POST.get("action") == "accept",
             )
         except services.HostingError as exc:
@@ -124,7 +118,7 @@ def my_stays(request: HttpRequest) -> HttpResponse:
         try:
             services.host_request_guest_answer(
                 actor=actor,
-                request_id=_int(request.POST.get("request")),
+                request_id=whole(request.POST.get("request")),
                 accept=request.POST.get("action") == "accept",
             )
             messages.success(request, _("Thank you. Your answer was recorded."))

@@ -24,6 +24,7 @@ from ekkyo.programmes.selectors import programme_managed
 from ekkyo.tenancy.access import Grant, require_roles
 from ekkyo.tenancy.actor import Actor
 from ekkyo.tenancy.principal import Role
+from ekkyo.web.params import whole, whole_or_none
 
 from . import selectors, services
 from .exports import teamset_xlsx
@@ -103,9 +104,9 @@ def set_detail(request: HttpRequest, team_set_id: int) -> HttpResponse:
                 services.teamset_move_member(
                     actor=actor,
                     team_set_id=team_set_id,
-                    student_id=_int(request.POST.get("student")),
-                    to_team_id=_int(request.POST.get("to_team")),
-                    expected_version=_int(request.POST.get("version"), None),
+                    student_id=whole(request.POST.get("student")),
+                    to_team_id=whole(request.POST.get("to_team")),
+                    expected_version=whole_or_none(request.POST.get("version")),
                 )
                 messages.success(request, _("The student was moved and the scores updated."))
             elif action == "publish":
@@ -117,7 +118,7 @@ def set_detail(request: HttpRequest, team_set_id: int) -> HttpResponse:
                     services.team_theme_set(
                         actor=actor,
                         team_set_id=team_set_id,
-                        team_id=_int(request.POST.get("team")),
+                        team_id=whole(request.POST.get("team")),
                         theme=form.cleaned_data["theme"],
                     )
                     messages.success(request, _("The theme was saved."))
@@ -150,13 +151,6 @@ def _with_names(message: str, names: dict[str, str]) -> str:
     return _CORE_ID.sub(lambda m: names.get(m.group(0), m.group(0)), message)
 
 
-def _int(value: object, default: int | None = 0) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return default  # type: ignore[return-value]
-
-
 @require_GET
 @require_roles(*MANAGERS, grant=Grant.HOSTING)
 def set_export(request: HttpRequest, team_set_id: int) -> HttpResponseBase:
@@ -178,8 +172,8 @@ def compare(request: HttpRequest, programme_id: int) -> HttpResponse:
     programme = programme_managed(actor=actor, programme_id=programme_id)
     sets = list(selectors.programme_team_sets(actor=actor, programme=programme))
     by_id = {s.pk: s for s in sets}
-    a = by_id.get(_int(request.GET.get("a")))
-    b = by_id.get(_int(request.GET.get("b")))
+    a = by_id.get(whole(request.GET.get("a")))
+    b = by_id.get(whole(request.GET.get("b")))
     context: dict[str, object] = {"programme": programme, "sets": sets, "a": a, "b": b}
     if a is not None and b is not None:
         context["comparison"] = selectors.teamset_compare(a, b)
