@@ -10,8 +10,11 @@ still open) and about 25 % attending 1–20 sessions in each of 1–3 years (a
 tenth of the sessions in person) — then times ``all_kpis`` for the five
 years ``--runs`` times and prints the median, min and max. For comparison it
 also times five single-year calls of ``kpi1/2/3`` and the per-student
-``student_fy_contributions`` used for incremental updates. A script, not a
-test:
+``student_fy_contributions`` used for incremental updates, and KPI ④ of one
+national annual wave (75 % of the students answering, four constructs, 350
+schools) through ``kpi4_share`` (records) and ``kpi4_share_columns`` (the
+numpy columns the recount passes; consortium and town rows, then one call per
+school). A script, not a test:
 
     .venv/bin/python bench/bench_kpi.py [--students N] [--runs R] [--seed S]
 """
@@ -36,11 +39,14 @@ from ekkyo.core.kpi import (
     AttendanceRec,
     Membership,
     ResidenceRec,
+    ScoreRec,
     StayRec,
     all_kpis,
     kpi1_residence,
     kpi2_offline,
     kpi3_online,
+    kpi4_share,
+    kpi4_share_columns,
     student_fy_contributions,
 )
 
@@ -167,6 +173,56 @@ def main() -> None:
         f"{'student_fy_contributions, one student':<42} median {per_student:7.1f} µs"
         f"  (over {len(sample):,} students with records)"
     )
+
+    kpi4_bench(args.students, args.seed, memberships, args.runs)
+
+
+def kpi4_bench(students: int, seed: int, memberships: list[Membership], runs: int) -> None:
+    """KPI ④ of one annual wave: the records form against the columns form."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = int(students * 0.75)
+    constructs = ["agency", "belonging", "collaboration", "attachment"]
+    thresholds = dict.fromkeys(constructs, 3.0)
+    towns = np.array([m.municipality for m in memberships] + [None] * 80, dtype=object)
+    who = np.array([f"st{i:06d}" for i in range(n)], dtype=object)
+    homes = towns[rng.integers(0, len(towns), size=n)]
+    scores = {c: rng.integers(4, 21, size=n) / 4 for c in constructs}
+    for column in scores.values():
+        column[rng.random(n) < 0.03] = np.nan  # too few items answered: no score
+    school = rng.integers(0, 350, size=n)
+    at_school = [np.flatnonzero(school == k) for k in range(350)]
+    records = [
+        ScoreRec(who[i], homes[i], c, float(scores[c][i]))
+        for c in constructs
+        for i in range(n)
+        if scores[c][i] == scores[c][i]
+    ]
+    fy = FYS[-1]
+    columns = kpi4_share_columns(who, homes, scores, thresholds, fy, memberships=memberships)
+    assert kpi4_share(records, thresholds, fy, memberships=memberships) == columns
+    print(f"KPI ④: {n:,} respondents, {len(constructs)} constructs, {len(records):,} scores")
+    show(
+        "kpi4_share (records)",
+        timed(lambda: kpi4_share(records, thresholds, fy, memberships=memberships), runs),
+    )
+    show(
+        "kpi4_share_columns (numpy columns)",
+        timed(
+            lambda: kpi4_share_columns(who, homes, scores, thresholds, fy, memberships=memberships),
+            runs,
+        ),
+    )
+
+    def per_school() -> None:
+        for at in at_school:
+            kpi4_share_columns(
+                who[at], homes[at], {c: v[at] for c, v in scores.items()}, thresholds, fy,
+                by_home=False,
+            )  # fmt: skip
+
+    show("kpi4_share_columns, 350 schools one by one", timed(per_school, runs))
 
 
 if __name__ == "__main__":

@@ -166,24 +166,14 @@ def foreign_keys_checked_once(models: Iterable[type[Model]]) -> Iterator[None]:
     if tables is None:
         yield
         return
-    quote = connection.ops.quote_name
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' "
-            "AND c.conrelid = ANY(%s::text[]::regclass[]) ORDER BY 1, 2",
-            [tables],
-        )
-        constraints = cur.fetchall()
+        constraints = _constraints(cur, tables, "f")
         _fire_deferred_checks(cur)
-        for table, name, _definition in constraints:
-            cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        _drop_constraints(cur, constraints)
     yield
     with connection.cursor() as cur:
         _fire_deferred_checks(cur)
-        for table, name, definition in constraints:
-            # From the catalogue itself (regclass text is quoted as needed).
-            cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        _add_constraints(cur, constraints)
 
 
 def _fire_deferred_checks(cur: Any) -> None:
@@ -210,15 +200,8 @@ def indexes_built_once(models: Iterable[type[Model]]) -> Iterator[None]:
     if tables is None:
         yield
         return
-    quote = connection.ops.quote_name
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'u' "
-            "AND c.conrelid = ANY(%s::text[]::regclass[]) ORDER BY 1, 2",
-            [tables],
-        )
-        constraints = cur.fetchall()
+        constraints = _constraints(cur, tables, "u")
         cur.execute(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
             "FROM pg_index i WHERE i.indrelid = ANY(%s::text[]::regclass[]) "
@@ -229,8 +212,7 @@ def indexes_built_once(models: Iterable[type[Model]]) -> Iterator[None]:
         )
         indexes = cur.fetchall()
         _fire_deferred_checks(cur)
-        for table, name, _definition in constraints:
-            cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        _drop_constraints(cur, constraints)
         for index, _definition in indexes:
             cur.execute(f"DROP INDEX {index}")
     yield
@@ -240,8 +222,7 @@ def indexes_built_once(models: Iterable[type[Model]]) -> Iterator[None]:
         # Definitions from the catalogue itself (names quoted by PostgreSQL).
         for _index, definition in indexes:
             cur.execute(definition)
-        for table, name, definition in constraints:
-            cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        _add_constraints(cur, constraints)
         cur.execute("RESET maintenance_work_mem")
 
 
@@ -253,3 +234,28 @@ def _bulk_tables(models: Iterable[type[Model]], what: str) -> list[str] | None:
     if not connection.in_atomic_block:
         raise RuntimeError(f"{what} needs a transaction")
     return sorted({m._meta.db_table for m in models})
+
+
+def _constraints(cur: Any, tables: list[str], kind: str) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the tables' constraints of one kind
+    (``f`` foreign key, ``u`` unique), from PostgreSQL's catalogue."""
+    cur.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype = %s "
+        "AND c.conrelid = ANY(%s::text[]::regclass[]) ORDER BY 1, 2",
+        [kind, tables],
+    )
+    return list(cur.fetchall())
+
+
+def _drop_constraints(cur: Any, constraints: list[tuple[str, str, str]]) -> None:
+    for table, name, _definition in constraints:
+        cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+
+
+def _add_constraints(cur: Any, constraints: list[tuple[str, str, str]]) -> None:
+    # Table and definition from the catalogue itself (regclass text is quoted as needed).
+    for table, name, definition in constraints:
+        cur.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+        )

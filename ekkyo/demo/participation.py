@@ -300,7 +300,7 @@ def seed_participation(
             for i, p in enumerate(ps, start=1)
         ],
     )
-    # The applicants' guardians only (one per student, the last link as before):
+    # The applicants' guardians only (one per student: the last link by guardian id),
     # not every guardian of the consortium with its links (13 s at 120,000).
     guardians = dict(
         GuardianLink.objects.filter(student_id__in=[a.student_id for a in apps])
